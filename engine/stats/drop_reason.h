@@ -42,7 +42,36 @@ namespace tcpterm {
   X(tcp_bad_flags, "TCP flag combination that no valid segment has (SYN+FIN, SYN+RST, none)") \
   /* Engine */                                                                       \
   X(not_for_us, "destination address not one of the engine's")                     \
-  X(no_tx_buffer, "no transmit buffer for a reply")
+  X(no_tx_buffer, "no transmit buffer for a reply") \
+  X(arp_reply_ignored, "ARP reply (the engine keeps no ARP cache)")                   \
+  X(icmp_echo_ignored, "ICMP echo request while icmp_echo_ignore_all=1")              \
+  /* TCP state machine (engine/tcp) */                                               \
+  X(tcp_no_socket, "segment for no connection and no listener (RST sent)")            \
+  X(tcp_listen_rst, "RST to a listener")                                             \
+  X(tcp_listen_ack, "ACK to a listener that is no SYN cookie (RST sent)")             \
+  X(tcp_listen_no_syn, "segment without SYN/ACK/RST to a listener")                  \
+  X(tcp_syn_queue_full, "SYN dropped: SYN queue full, syncookies=0")                 \
+  X(tcp_accept_queue_full, "SYN or final ACK dropped: accept queue full")            \
+  X(tcp_flow_table_full, "SYN dropped: flow table full")                             \
+  X(tcp_bad_cookie, "ACK with an invalid or expired SYN cookie (RST sent)")          \
+  X(tcp_bad_ack, "ACK that acknowledges nothing we sent in a handshake (RST sent)")  \
+  X(tcp_bad_rst, "RST without an acceptable ACK in SYN_SENT")                        \
+  X(tcp_no_syn, "segment without SYN in SYN_SENT")                                   \
+  X(tcp_paws, "old timestamp, RFC 7323 PAWS (ACK sent)")                             \
+  X(tcp_rst_out_of_window, "RST outside the receive window")                         \
+  X(tcp_out_of_window, "segment outside the receive window (ACK sent)")              \
+  X(tcp_data_beyond_window, "data beyond the receive window trimmed")                \
+  X(tcp_no_ack, "segment without ACK in a synchronized state")                       \
+  X(tcp_data_after_close, "data after the application closed (RST sent)")            \
+  X(tcp_out_of_order, "out-of-order data (no reassembly queue; duplicate ACK sent)")  \
+  X(tcp_rcv_buffer_full, "data the application had no room for")                    \
+  X(tcp_data_after_fin, "data after the peer's FIN")                                 \
+  X(tcp_rst_in_window, "in-window RST not at RCV.NXT, RFC 5961 (challenge ACK)")     \
+  X(tcp_syn_in_syn_recv, "SYN in a passive SYN_RECEIVED (back to LISTEN)")           \
+  X(tcp_syn_in_window, "SYN in a synchronized state, RFC 5961 (challenge ACK)")      \
+  X(tcp_ack_unsent, "ACK of data not yet sent (ACK sent)")                           \
+  X(tcp_ack_too_old, "ACK older than SND.UNA - MAX.SND.WND, RFC 5961 (ACK sent)")    \
+  X(tcp_time_wait, "segment absorbed by a TIME_WAIT record")
 
 enum class DropReason : uint8_t {
   none = 0,

@@ -1,0 +1,277 @@
+// Output: every segment the engine sends is built here.
+//
+// emit_raw() writes one Ethernet/IPv4/TCP frame into the next transmit
+// buffer the driver lent (engine/wire's build_tcp_frame), counting
+// no_tx_buffer when there is none. On top of it:
+//   emit()            a segment of a connection (options: SYN options or the
+//                     timestamp; ACK = RCV.NXT; the window we advertise)
+//   output()          what the send queue and the windows allow: data by
+//                     reference from the send queue (zero-copy), PSH on the
+//                     last queued byte, the FIN piggybacked on the last
+//                     segment when the application has closed
+//   send_ack / send_challenge_ack (RFC 5961 7, rate-limited like Linux)
+//   emit_rst_for / send_reset_reply (RFC 9293 3.10.7.1's reset generation)
+//   retransmit_head() the first unacknowledged segment (RTO)
+//
+// The window we advertise never shrinks its right edge (RFC 9293 3.8.6.2.2,
+// Linux tcp_select_window): when the free space, scaled down, would move the
+// edge left, the old edge is kept.
+#include <algorithm>
+
+#include "engine/tcp/engine.h"
+#include "engine/wire/build.h"
+#include "engine/wire/seq.h"
+
+namespace tcpterm {
+
+using namespace tcp_flags;
+
+bool Engine::emit_raw(const MacAddr& dst, const FlowKey& k, uint32_t seq, uint32_t ack, uint8_t flags,
+                      uint16_t window, const TcpOptions& opts, const uint8_t* data, uint32_t len,
+                      bool retrans) {
+  uint8_t* buf = tx_->next();
+  if (buf == nullptr) [[unlikely]] {
+    stats_.drops.count(DropReason::no_tx_buffer);
+    return false;
+  }
+  TcpSegmentSpec spec;
+  spec.eth_src = mac_;
+  spec.eth_dst = dst;
+  spec.ip_src = k.laddr;
+  spec.ip_dst = k.raddr;
+  spec.sport = k.lport;
+  spec.dport = k.rport;
+  spec.seq = seq;
+  spec.ack = ack;
+  spec.flags = flags;
+  spec.window = window;
+  spec.opts = opts;
+  spec.payload = data;
+  spec.payload_len = static_cast<uint16_t>(len);
+  spec.ttl = static_cast<uint8_t>(cfg_.engine.ttl);
+  const size_t n = build_tcp_frame(buf, tx_->buf_cap, spec);
+  if (n == 0) [[unlikely]] {
+    stats_.drops.count(DropReason::no_tx_buffer);
+    return false;
+  }
+  tx_->lens[tx_->count++] = static_cast<uint16_t>(n);
+  if (retrans) {
+    ++stats_.counters.retrans_segs;
+  } else {
+    ++stats_.counters.out_segs;
+  }
+  if (flags & RST) ++stats_.counters.out_rsts;
+  return true;
+}
+
+uint32_t Engine::advertised_window_bytes(const Tcb& t) const {
+  if (t.app == App::echo) return kEchoBufSize - t.echo_fill;
+  return kRcvWnd;
+}
+
+uint16_t Engine::window_field(Tcb& t, bool syn) {
+  uint32_t bytes = advertised_window_bytes(t);
+  if (syn) {
+    // RFC 7323 2.2: the window of a SYN is never scaled.
+    const uint32_t w = std::min<uint32_t>(bytes, 65535);
+    t.rcv_adv = t.rcv_nxt + w;
+    return static_cast<uint16_t>(w);
+  }
+  uint32_t w = bytes >> t.rcv_wscale;
+  const uint32_t cur = t.rcv_wnd();  // what is left of the window last advertised
+  if ((w << t.rcv_wscale) < cur) {
+    // Do not shrink: keep the old right edge, rounded up to the scale unit (Linux).
+    w = (cur + (1u << t.rcv_wscale) - 1) >> t.rcv_wscale;
+  }
+  if (w > 65535) w = 65535;
+  t.rcv_adv = t.rcv_nxt + (w << t.rcv_wscale);
+  return static_cast<uint16_t>(w);
+}
+
+bool Engine::emit(Tcb& t, uint8_t flags, uint32_t seq, const uint8_t* data, uint32_t len, bool syn_options,
+                  bool retrans) {
+  TcpOptions o{};
+  const bool ts = t.has(tcb_flags::kTimestamps);
+  if (syn_options) {
+    o.has_mss = true;
+    o.mss = our_mss_;
+    if (t.has(tcb_flags::kWscale)) {
+      o.has_wscale = true;
+      o.wscale = t.rcv_wscale;
+    }
+    o.sack_permitted = t.has(tcb_flags::kSackOk);
+  }
+  if (ts) {
+    o.has_timestamps = true;
+    o.tsval = ts_now(t);
+    o.tsecr = (flags & ACK) ? t.ts_recent : 0;
+  }
+  const uint16_t win = window_field(t, syn_options);
+  return emit_raw(t.peer_mac, t.key, seq, (flags & ACK) ? t.rcv_nxt : 0, flags, win, o, data, len, retrans);
+}
+
+void Engine::send_ack(Tcb& t) { emit(t, ACK, t.snd_nxt, nullptr, 0); }
+
+void Engine::send_syn(Tcb& t, bool with_ack) {
+  const bool retrans = t.snd_nxt != t.iss;
+  if (!retrans) {
+    t.snd_nxt = t.iss + 1;
+    if (!t.has(tcb_flags::kTimestamps)) {
+      t.set(tcb_flags::kRttTiming);
+      t.rtt_seq = t.iss + 1;
+    }
+    t.rtt_start_ms = now_ms();
+  } else {
+    t.clear(tcb_flags::kRttTiming);  // Karn: no sample from a retransmitted SYN
+  }
+  emit(t, with_ack ? (SYN | ACK) : SYN, t.iss, nullptr, 0, true, retrans);
+}
+
+// Linux tcp_oow_rate_limited: at most one ACK per invalid_ratelimit ms for
+// out-of-window segments that carry no data (they could be an ACK loop).
+bool Engine::oow_rate_limited(Tcb& t, const Seg& s) {
+  if (s.data_len != 0 && !(s.flags & SYN)) return false;
+  return oow_limit_hit(t);
+}
+
+bool Engine::oow_limit_hit(Tcb& t) {
+  const uint32_t now = now_ms();
+  if (knobs_.invalid_ratelimit != 0 && t.last_oow_ack_ms != 0 &&
+      now - t.last_oow_ack_ms < knobs_.invalid_ratelimit) {
+    ++stats_.counters.oow_acks_limited;
+    return true;
+  }
+  t.last_oow_ack_ms = now != 0 ? now : 1;
+  return false;
+}
+
+// RFC 5961 7 / Linux tcp_send_challenge_ack: the per-connection limit first,
+// then challenge_ack_limit per second for the whole engine (INT_MAX: none).
+bool Engine::send_challenge_ack(Tcb& t) {
+  if (oow_limit_hit(t)) return false;
+  if (knobs_.challenge_ack_limit != 2147483647u) {
+    if (now_s() != challenge_second_) {
+      challenge_second_ = now_s();
+      challenge_count_ = 0;
+    }
+    if (challenge_count_ >= knobs_.challenge_ack_limit) {
+      ++stats_.counters.challenge_acks_limited;
+      return false;
+    }
+    ++challenge_count_;
+  }
+  ++stats_.counters.challenge_acks;
+  send_ack(t);
+  return true;
+}
+
+void Engine::send_active_rst(Tcb& t) { emit(t, RST | ACK, t.snd_nxt, nullptr, 0); }
+
+void Engine::emit_rst_for(const FlowKey& k, const MacAddr& dst, uint32_t seq, uint32_t ack, uint8_t flags) {
+  emit_raw(dst, k, seq, ack, flags, 0, TcpOptions{}, nullptr, 0, false);
+}
+
+// 3.10.7.1: "If the incoming segment has an ACK field, the reset takes its
+// sequence number from the ACK field of the segment, otherwise the reset has
+// sequence number zero and the ACK field is set to the sum of the sequence
+// number and segment length of the incoming segment."
+void Engine::send_reset_reply(const ParsedFrame& p, const Seg& s) {
+  if (s.flags & RST) return;  // an RST is never answered
+  const FlowKey k{p.ip_src, p.ip_dst, p.sport, p.dport};
+  if (s.flags & ACK) {
+    emit_rst_for(k, p.eth_src, s.ack, 0, RST);
+  } else {
+    emit_rst_for(k, p.eth_src, 0, s.seq + s.len, RST | ACK);
+  }
+}
+
+void Engine::send_synack_cookie(Listener& l, const FlowKey& k, const Seg& s) {
+  (void)l;
+  const TcpOptions& peer = *s.opts;
+  const uint16_t peer_mss = static_cast<uint16_t>(std::min<uint32_t>(peer.has_mss ? peer.mss : 536, our_mss_));
+  uint16_t mss_used = 0;
+  const uint32_t cookie = cookies_.make(k, s.seq, peer_mss, now_, mss_used);
+  TcpOptions o{};
+  o.has_mss = true;
+  o.mss = our_mss_;
+  // Linux: without timestamps, a cookie cannot carry window scale or SACK.
+  if (peer.has_timestamps && knobs_.timestamps) {
+    const bool ws = peer.has_wscale && knobs_.window_scaling;
+    const bool sack = peer.sack_permitted && knobs_.sack;
+    const uint32_t ts_off = knobs_.timestamps == 1 ? isn_.ts_offset(k.laddr, k.raddr) : 0;
+    o.has_timestamps = true;
+    o.tsval = SynCookies::ts_encode(now_ms(), ws ? peer.wscale : -1, sack, false) + ts_off;
+    o.tsecr = peer.tsval;
+    o.sack_permitted = sack;
+    if (ws) {
+      o.has_wscale = true;
+      o.wscale = kRcvWscale;
+    }
+  }
+  ++stats_.counters.syncookies_sent;
+  emit_raw(*s.src_mac, k, cookie, s.seq + 1, SYN | ACK, static_cast<uint16_t>(std::min<uint32_t>(kRcvWnd, 65535)),
+           o, nullptr, 0, false);
+}
+
+void Engine::output(Tcb& t) {
+  if (!in_state(t.state, bit(TcpState::ESTABLISHED) | bit(TcpState::CLOSE_WAIT) | bit(TcpState::FIN_WAIT_1) |
+                             bit(TcpState::CLOSING) | bit(TcpState::LAST_ACK))) {
+    return;
+  }
+  const bool fin_queued = t.has(tcb_flags::kFinQueued);
+  for (;;) {
+    const uint32_t unsent = seq_lt(t.snd_nxt, t.write_seq) ? t.write_seq - t.snd_nxt : 0;
+    if (unsent != 0) {
+      const uint32_t limit = std::min(t.snd_wnd, t.cwnd);
+      const uint32_t flight = t.in_flight();
+      const uint32_t avail = limit > flight ? limit - flight : 0;
+      const uint32_t n = std::min({unsent, static_cast<uint32_t>(t.snd_mss), avail});
+      if (n == 0) break;  // window closed: the persist timer probes (rearm_timer)
+      const bool last = n == unsent;
+      const bool fin = last && fin_queued;
+      uint8_t flags = ACK;
+      if (last) flags |= PSH;
+      if (fin) flags |= FIN;
+      if (!emit(t, flags, t.snd_nxt, t.sndbuf + (t.snd_nxt - t.sndbuf_seq), n)) break;
+      if (!t.has(tcb_flags::kTimestamps) && !t.has(tcb_flags::kRttTiming)) {
+        t.set(tcb_flags::kRttTiming);
+        t.rtt_seq = t.snd_nxt + n;
+        t.rtt_start_ms = now_ms();
+      }
+      t.snd_nxt += n + (fin ? 1 : 0);
+      if (fin) break;
+      continue;
+    }
+    if (fin_queued && t.snd_nxt == t.write_seq) {
+      // A FIN alone takes no window (RFC 9293 3.10.4: queued until sent).
+      if (emit(t, FIN | ACK, t.snd_nxt, nullptr, 0)) t.snd_nxt += 1;
+    }
+    break;
+  }
+  if (t.snd_una != t.snd_nxt && (t.timer_kind != TimerKind::retransmit || !TimerWheel::pending(t.timer))) {
+    schedule(t, TimerKind::retransmit, now_ + millis(t.rto_ms));
+  }
+}
+
+// The first unacknowledged segment again (RTO expiry, or the next one after a
+// partial ACK while recovering).
+void Engine::retransmit_head(Tcb& t) {
+  t.clear(tcb_flags::kRttTiming);  // Karn
+  if (t.state == TcpState::SYN_SENT || t.state == TcpState::SYN_RECEIVED) {
+    send_syn(t, t.state == TcpState::SYN_RECEIVED);
+    return;
+  }
+  const uint32_t data_end = seq_lt(t.snd_nxt, t.write_seq) ? t.snd_nxt : t.write_seq;
+  if (seq_lt(t.snd_una, data_end)) {
+    const uint32_t n = std::min<uint32_t>(data_end - t.snd_una, t.snd_mss);
+    const bool fin = t.fin_sent() && t.snd_una + n == t.write_seq;
+    uint8_t flags = ACK;
+    if (t.snd_una + n == t.write_seq) flags |= PSH;
+    if (fin) flags |= FIN;
+    emit(t, flags, t.snd_una, t.sndbuf + (t.snd_una - t.sndbuf_seq), n, false, true);
+  } else if (t.fin_sent()) {
+    emit(t, FIN | ACK, t.write_seq, nullptr, 0, false, true);
+  }
+}
+
+}  // namespace tcpterm
