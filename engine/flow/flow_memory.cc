@@ -40,15 +40,22 @@ PageRegion::PageRegion(std::size_t bytes) {
   }
   data_ = base;
   mapped_ = size;
+  asan_poison(base + bytes, size - bytes);  // past the last entry
 }
 
 PageRegion::~PageRegion() {
-  if (data_ != nullptr) munmap(data_, mapped_);
+  if (data_ != nullptr) {
+    asan_unpoison(data_, mapped_);  // the addresses may be mapped again by others
+    munmap(data_, mapped_);
+  }
 }
 
 PageRegion& PageRegion::operator=(PageRegion&& o) noexcept {
   if (this != &o) {
-    if (data_ != nullptr) munmap(data_, mapped_);
+    if (data_ != nullptr) {
+      asan_unpoison(data_, mapped_);
+      munmap(data_, mapped_);
+    }
     data_ = std::exchange(o.data_, nullptr);
     mapped_ = std::exchange(o.mapped_, 0);
   }

@@ -8,11 +8,39 @@
 // hundreds of MiB and a random lookup would otherwise pay a TLB miss (a page
 // walk: several more dependent memory accesses) on top of each cache miss.
 // Transparent huge pages are a hint: without them the table is just slower.
+//
+// Under AddressSanitizer the pools poison free entries (flow_table.h), so a
+// connection used after erase_conn() is reported as use-after-poison; the
+// helpers below are no-ops in other builds.
 #pragma once
 
 #include <cstddef>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define TCPTERM_ASAN 1
+#else
+#define TCPTERM_ASAN 0
+#endif
+
 namespace tcpterm {
+
+inline void asan_poison(const void* p, std::size_t n) {
+#if TCPTERM_ASAN
+  ASAN_POISON_MEMORY_REGION(p, n);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+inline void asan_unpoison(const void* p, std::size_t n) {
+#if TCPTERM_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(p, n);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
 
 class PageRegion {
  public:

@@ -42,7 +42,8 @@
 // except with probability ~1/2^32 * (slots sharing the line), and after a find
 // the caller reads the entry anyway, so comparing the key there costs the miss
 // it would pay next. find() is then one cache miss on the slot line (prefetch
-// it with prefetch(hash) in a batch) and one on the entry.
+// it with prefetch(hash) in a batch) and one on the entry (prefetch_entry(), or
+// find_batch() for a whole receive burst).
 //
 // Why S need not be a power of two: the home is tag * S >> 32 (Lemire's
 // fast range), so S is max entries / max load rounded up to a cache line,
@@ -114,7 +115,10 @@ class FlowTable {
 
     conn_mem_ = PageRegion(size_t{max_conns_} * sizeof(Conn));
     conns_ = static_cast<unsigned char*>(conn_mem_.data());
-    for (uint32_t i = 0; i < max_conns_; ++i) set_conn_link(i, i + 1 < max_conns_ ? i + 1 : kNil);
+    for (uint32_t i = 0; i < max_conns_; ++i) {
+      set_conn_link(i, i + 1 < max_conns_ ? i + 1 : kNil);
+      poison_free_conn(i);
+    }
     conn_free_ = max_conns_ ? 0 : kNil;
 
     tw_mem_ = PageRegion(size_t{max_tw_} * sizeof(TimeWaitRecord));
@@ -122,6 +126,7 @@ class FlowTable {
     for (uint32_t i = 0; i < max_tw_; ++i) {
       ::new (static_cast<void*>(tws_ + i)) TimeWaitRecord{};
       tws_[i].next = i + 1 < max_tw_ ? i + 1 : kNil;
+      poison_free_tw(i);
     }
     tw_free_ = max_tw_ ? 0 : kNil;
   }
@@ -138,6 +143,42 @@ class FlowTable {
   uint64_t hash(const FlowKey& key) const { return hasher_(key); }
 
   void prefetch(uint64_t hash) const { __builtin_prefetch(slots_ + home(tag_of(hash))); }
+
+  // Second stage of a batched lookup: once the slot line is in cache (after
+  // prefetch(hash)), read it and prefetch the entry whose tag matches, so the
+  // key comparison in find() does not wait for memory either.
+  void prefetch_entry(uint64_t hash) const {
+    const uint32_t tag = tag_of(hash);
+    uint32_t pos = home(tag);
+    for (uint32_t d = 0; d < kSlotsPerLine; ++d) {
+      const uint64_t s = slots_[pos];
+      const uint32_t ref = ref_of(s);
+      if (ref == 0) return;
+      if (static_cast<uint32_t>(s) == tag) {
+        __builtin_prefetch(&key_of(ref));
+        return;
+      }
+      if (displacement(pos, static_cast<uint32_t>(s)) < d) return;
+      pos = next(pos);
+    }
+  }
+
+  // Looks up a burst of keys with their memory accesses overlapped: hash and
+  // prefetch every slot line, then prefetch every matching entry, then compare.
+  // A receive burst (32 frames) is the intended n; any n works.
+  void find_batch(const FlowKey* keys, size_t n, FlowRef* out) const {
+    constexpr size_t kChunk = 32;
+    uint64_t h[kChunk];
+    for (size_t base = 0; base < n; base += kChunk) {
+      const size_t m = n - base < kChunk ? n - base : kChunk;
+      for (size_t i = 0; i < m; ++i) {
+        h[i] = hash(keys[base + i]);
+        prefetch(h[i]);
+      }
+      for (size_t i = 0; i < m; ++i) prefetch_entry(h[i]);
+      for (size_t i = 0; i < m; ++i) out[base + i] = find(keys[base + i], h[i]);
+    }
+  }
 
   FlowRef find(const FlowKey& key) const { return find(key, hash(key)); }
 
@@ -188,6 +229,7 @@ class FlowTable {
     if (conn_free_ == kNil) [[unlikely]] return nullptr;
     const uint32_t index = conn_free_;
     conn_free_ = conn_link(index);
+    asan_unpoison(conns_ + size_t{index} * sizeof(Conn), sizeof(Conn));
     Conn* c = ::new (static_cast<void*>(conns_ + size_t{index} * sizeof(Conn))) Conn();
     c->key = key;
     insert_slot(make_slot(kConn, index, tag_of(hash)));
@@ -203,6 +245,7 @@ class FlowTable {
     const uint32_t index = tw_free_;
     TimeWaitRecord* r = tws_ + index;
     tw_free_ = r->next;
+    asan_unpoison(r, sizeof *r);
     *r = TimeWaitRecord{};
     r->key = key;
     insert_slot(make_slot(kTimeWait, index, tag_of(hash)));
@@ -226,6 +269,7 @@ class FlowTable {
     const uint32_t index = tw_free_;
     TimeWaitRecord* r = tws_ + index;
     tw_free_ = r->next;
+    asan_unpoison(r, sizeof *r);
     *r = TimeWaitRecord{};
     r->key = key;
     slots_[pos] = make_slot(kTimeWait, index, tag);
@@ -253,6 +297,7 @@ class FlowTable {
     erase_slot(pos);
     tws_[index].next = tw_free_;
     tw_free_ = index;
+    poison_free_tw(index);
     --tw_count_;
   }
 
@@ -450,7 +495,24 @@ class FlowTable {
     conn(index).~Conn();
     set_conn_link(index, conn_free_);
     conn_free_ = index;
+    poison_free_conn(index);
     --conn_count_;
+  }
+
+  // ASan builds: a free entry is poisoned except its free-list link (the
+  // first 8 bytes of a Conn, the 8 bytes holding a record's `next`).
+  void poison_free_conn([[maybe_unused]] uint32_t index) {
+#if TCPTERM_ASAN
+    if constexpr (sizeof(Conn) > 8) asan_poison(conns_ + size_t{index} * sizeof(Conn) + 8, sizeof(Conn) - 8);
+#endif
+  }
+  void poison_free_tw([[maybe_unused]] uint32_t index) {
+#if TCPTERM_ASAN
+    constexpr size_t kLink = offsetof(TimeWaitRecord, next) / 8 * 8;
+    const auto* p = reinterpret_cast<const unsigned char*>(tws_ + index);
+    asan_poison(p, kLink);
+    asan_poison(p + kLink + 8, sizeof(TimeWaitRecord) - kLink - 8);
+#endif
   }
 
   FlowHasher hasher_;
