@@ -1,0 +1,430 @@
+// The closing states, each fixture built from the previous one (smoltcp's
+// socket_fin_wait_2() calls socket_fin_wait_1()). For every state: its normal
+// exits, an RST in it, a SYN in it, a duplicate of the last segment, its timer.
+#include "tests/engine/tcp/tcp_test_util.h"
+
+namespace tcpterm::tcp_test {
+namespace {
+
+class CloseTest : public TcpTest {
+ protected:
+  // close application: our FIN right after the handshake.
+  void FinWait1() {
+    Start(AppKind::close);
+    Established();
+    ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+    ASSERT_EQ(State(), TcpState::FIN_WAIT_1);
+  }
+  void FinWait2() {
+    FinWait1();
+    Send({ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
+    ExpectNothing();
+    ASSERT_EQ(State(), TcpState::FIN_WAIT_2);
+  }
+  void TimeWait() {
+    FinWait2();
+    Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
+    ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+    ASSERT_EQ(State(), TcpState::TIME_WAIT);
+  }
+  // Simultaneous close: their FIN crosses ours (it does not ack our FIN).
+  void Closing() {
+    FinWait1();
+    Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
+    ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+    ASSERT_EQ(State(), TcpState::CLOSING);
+  }
+  // discard application: passive close.
+  void LastAck() {
+    Start(AppKind::discard);
+    Established();
+    Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
+    ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+    ASSERT_EQ(State(), TcpState::LAST_ACK);
+  }
+  // The application has not accepted the connection yet: the FIN leaves it in CLOSE_WAIT.
+  void CloseWait() {
+    cfg.listeners[0].accept_rate = 1;
+    Start(AppKind::discard);
+    Established();
+    Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
+    ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+    ASSERT_EQ(State(), TcpState::CLOSE_WAIT);
+  }
+  void ExpectGone() {
+    EXPECT_EQ(State(), TcpState::CLOSED);
+    EXPECT_EQ(eng->conn_count(), 0u);
+    EXPECT_EQ(eng->timers_pending(), 0u);
+    EXPECT_EQ(eng->orphan_count(), 0u);
+    ExpectInvariants();
+  }
+};
+
+// ---- FIN_WAIT_1
+TEST_F(CloseTest, FinWait1AckOfFinGoesToFinWait2) { FinWait2(); }
+
+TEST_F(CloseTest, FinWait1FinAndAckTogetherGoToTimeWait) {
+  FinWait1();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+  EXPECT_EQ(eng->stats().transition_count(TcpState::FIN_WAIT_1, TcpState::FIN_WAIT_2), 1u);
+  EXPECT_EQ(eng->stats().transition_count(TcpState::FIN_WAIT_2, TcpState::TIME_WAIT), 1u);
+}
+
+TEST_F(CloseTest, FinWait1FinWithoutAckGoesToClosing) { Closing(); }
+
+TEST_F(CloseTest, FinWait1ExactRstCloses) {
+  FinWait1();
+  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});
+  ExpectNothing();
+  ExpectGone();
+}
+
+TEST_F(CloseTest, FinWait1InWindowRstGetsChallengeAck) {
+  FinWait1();
+  Send({RST, kPeerIsn + 1000, 0, 0, NoOpts()});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 1, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
+}
+
+TEST_F(CloseTest, FinWait1SynGetsChallengeAck) {
+  FinWait1();
+  Send({SYN, kPeerIsn + 10, 0, 64240, LinuxSynOpts(peer_ts + 1)});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 1, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
+  EXPECT_EQ(Counters().challenge_acks, 1u);
+}
+
+TEST_F(CloseTest, FinWait1DuplicateOfLastSegmentIsSilent) {
+  FinWait1();
+  Send({ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
+}
+
+TEST_F(CloseTest, FinWait1FinRetransmittedThenOrphanGivesUpWithRst) {
+  FinWait1();
+  // RTO: 200 ms (Linux's minimum; the handshake RTT was 0), doubling, and
+  // orphan_retries = 0 means 8 retransmissions, then RST.
+  Nanos rto = millis(200);
+  for (int i = 0; i < 8; ++i) {
+    Advance(rto - millis(3));
+    ExpectNothing();
+    Advance(millis(6));
+    ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+    rto *= 2;
+  }
+  Advance(rto + millis(6));
+  ExpectSegment(RST | ACK, iss + 2, kPeerIsn + 1, 511, OurTsOpts());
+  ExpectGone();
+  EXPECT_EQ(Counters().abort_on_timeout, 1u);
+  EXPECT_EQ(Counters().retrans_segs, 8u);
+}
+
+TEST_F(CloseTest, OrphanRetriesKnob) {
+  cfg.tcp.orphan_retries = 2;
+  FinWait1();
+  Advance(millis(203));
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+  Advance(millis(403));
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+  Advance(millis(803));
+  ExpectSegment(RST | ACK, iss + 2, kPeerIsn + 1, 511, OurTsOpts());
+  ExpectGone();
+}
+
+TEST_F(CloseTest, DataAfterCloseIsAnsweredWithRst) {
+  FinWait1();
+  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), "late"});
+  ExpectSegment(RST, iss + 1, 0, 0, NoOpts());
+  ExpectGone();
+  EXPECT_EQ(Counters().abort_on_data, 1u);
+}
+
+// ---- FIN_WAIT_2
+TEST_F(CloseTest, FinWait2FinGoesToTimeWait) { TimeWait(); }
+
+TEST_F(CloseTest, FinWait2ExactRstCloses) {
+  FinWait2();
+  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});
+  ExpectNothing();
+  ExpectGone();
+}
+
+TEST_F(CloseTest, FinWait2SynGetsChallengeAck) {
+  FinWait2();
+  Send({SYN, kPeerIsn + 1, 0, 64240, LinuxSynOpts(peer_ts + 1)});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 1, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_2);
+}
+
+TEST_F(CloseTest, FinWait2DuplicateAckIsSilent) {
+  FinWait2();
+  Send({ACK, kPeerIsn + 1, iss + 2, 502, Ts(peer_ts, OurTs())});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_2);
+}
+
+TEST_F(CloseTest, FinWait2OrphanEndsAfterFinTimeout) {
+  cfg.tcp.fin_timeout = 10;
+  FinWait2();
+  Advance(seconds(10) - millis(5));
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_2);
+  Advance(millis(10));
+  ExpectNothing();  // silently, as Linux's FIN_WAIT2 timewait sock expires
+  ExpectGone();
+  EXPECT_EQ(Counters().fin_wait2_timeouts, 1u);
+}
+
+// ---- CLOSING
+TEST_F(CloseTest, ClosingAckOfFinGoesToTimeWait) {
+  Closing();
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(++peer_ts, OurTs())});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+  EXPECT_EQ(eng->stats().transition_count(TcpState::CLOSING, TcpState::TIME_WAIT), 1u);
+  EXPECT_EQ(eng->orphan_count(), 0u);
+  ExpectInvariants();
+}
+
+TEST_F(CloseTest, ClosingExactRstCloses) {
+  Closing();
+  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
+  ExpectGone();
+}
+
+TEST_F(CloseTest, ClosingRstAtFinSequenceIsAcceptedLikeLinux) {
+  Closing();
+  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});  // rcv_nxt - 1 (tcp_reset_check)
+  ExpectGone();
+}
+
+TEST_F(CloseTest, ClosingSynGetsChallengeAck) {
+  Closing();
+  Send({SYN, kPeerIsn + 5, 0, 64240, LinuxSynOpts(peer_ts + 1)});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSING);
+}
+
+TEST_F(CloseTest, ClosingDuplicateFinIsAcked) {
+  Closing();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSING);
+}
+
+TEST_F(CloseTest, ClosingRetransmitsFin) {
+  Closing();
+  Advance(millis(206));
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSING);
+}
+
+// ---- LAST_ACK
+TEST_F(CloseTest, LastAckAckOfFinCloses) {
+  LastAck();
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(++peer_ts, OurTs())});
+  ExpectNothing();
+  ExpectGone();
+}
+
+TEST_F(CloseTest, LastAckExactRstCloses) {
+  LastAck();
+  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
+  ExpectGone();
+}
+
+TEST_F(CloseTest, LastAckSynGetsChallengeAck) {
+  LastAck();
+  Send({SYN, kPeerIsn + 2, 0, 64240, LinuxSynOpts(peer_ts + 1)});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::LAST_ACK);
+}
+
+TEST_F(CloseTest, LastAckDuplicateFinIsAcked) {
+  LastAck();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::LAST_ACK);
+}
+
+TEST_F(CloseTest, LastAckRetransmitsFinThenGivesUp) {
+  cfg.tcp.orphan_retries = 1;
+  LastAck();
+  Advance(millis(206));
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  Advance(millis(406));
+  ExpectSegment(RST | ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  ExpectGone();
+}
+
+// ---- CLOSE_WAIT
+TEST_F(CloseTest, CloseWaitAppCloseGoesToLastAck) {
+  CloseWait();
+  Advance(seconds(1));  // the application accepts, sees EOF and closes
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::LAST_ACK);
+}
+
+TEST_F(CloseTest, CloseWaitExactRstCloses) {
+  CloseWait();
+  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
+  ExpectGone();
+  EXPECT_EQ(eng->accept_queue_length(kPort), 0u);
+  EXPECT_EQ(Counters().estab_resets, 1u);
+}
+
+TEST_F(CloseTest, CloseWaitSynGetsChallengeAck) {
+  CloseWait();
+  Send({SYN, kPeerIsn + 2, 0, 64240, LinuxSynOpts(peer_ts + 1)});
+  ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+}
+
+TEST_F(CloseTest, CloseWaitDuplicateFinIsAcked) {
+  CloseWait();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSE_WAIT);
+}
+
+// ---- TIME_WAIT
+TEST_F(CloseTest, TimeWaitExpiresAfterTwoMsl) {
+  TimeWait();
+  Advance(seconds(60) - millis(1));
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+  Advance(millis(1));
+  EXPECT_EQ(State(), TcpState::CLOSED);
+  EXPECT_EQ(eng->time_wait_count(), 0u);
+  ExpectInvariants();
+}
+
+TEST_F(CloseTest, TimeWaitRetransmittedFinIsAckedAndRestarts) {
+  TimeWait();
+  Advance(seconds(30));
+  // Out of window (seq = rcv_nxt - 1): its TSval is not recorded.
+  Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(peer_ts + 1, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(Counters().time_wait_restarts, 1u);
+  Advance(seconds(60) - millis(1));
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);  // 90 s after entering: restarted at 30 s
+  Advance(millis(1));
+  EXPECT_EQ(State(), TcpState::CLOSED);
+}
+
+TEST_F(CloseTest, TimeWaitRstKillsIt) {
+  TimeWait();
+  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::CLOSED);
+  EXPECT_EQ(Counters().time_wait_killed, 1u);
+  ExpectInvariants();
+}
+
+TEST_F(CloseTest, TimeWaitRfc1337IgnoresRst) {
+  cfg.tcp.rfc1337 = 1;
+  TimeWait();
+  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+  Advance(seconds(60));
+  EXPECT_EQ(State(), TcpState::CLOSED);
+}
+
+TEST_F(CloseTest, TimeWaitNewerSynOpensANewConnection) {
+  TimeWait();
+  Advance(seconds(1));
+  // RFC 6191 / Linux TCP_TW_SYN: newer sequence number: accepted, our ISN is
+  // the old snd_nxt + 65537.
+  Send({SYN, kPeerIsn + 100000, 0, 64240, LinuxSynOpts(++peer_ts)});
+  const uint32_t new_iss = iss + 2 + 65537;
+  TcpOptions o = LinuxSynOpts(OurTs());
+  o.tsecr = peer_ts;
+  ExpectSegment(SYN | ACK, new_iss, kPeerIsn + 100001, 65408, o);
+  EXPECT_EQ(State(), TcpState::SYN_RECEIVED);
+  EXPECT_EQ(Counters().time_wait_recycled, 1u);
+  EXPECT_EQ(eng->time_wait_count(), 0u);
+  ExpectInvariants();
+}
+
+TEST_F(CloseTest, TimeWaitSynWithNewerTimestampButOldSeqIsAccepted) {
+  TimeWait();
+  Send({SYN, kPeerIsn - 5000, 0, 64240, LinuxSynOpts(peer_ts + 1000)});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out.front().p.flags, SYN | ACK);
+  EXPECT_EQ(out.front().p.seq, iss + 2 + 65537);
+  out.clear();
+  EXPECT_EQ(State(), TcpState::SYN_RECEIVED);
+}
+
+TEST_F(CloseTest, TimeWaitOldSynIsAnsweredWithAck) {
+  TimeWait();
+  // Old timestamp (PAWS) and old sequence: not a new incarnation.
+  Send({SYN, kPeerIsn - 5000, 0, 64240, LinuxSynOpts(peer_ts - 10)});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+}
+
+TEST_F(CloseTest, TimeWaitSynWithoutTimestampNeedsNewerSequence) {
+  TimeWait();
+  Send({SYN, kPeerIsn, 0, 64240, NoOpts()});  // older than rcv_nxt
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+}
+
+TEST_F(CloseTest, TimeWaitDuplicateAckIsSilentAndRestarts) {
+  TimeWait();
+  Advance(seconds(10));
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(++peer_ts, OurTs())});
+  ExpectNothing();
+  Advance(seconds(60) - millis(1));
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);  // Linux reschedules on an in-window ACK
+  Advance(millis(1));
+  EXPECT_EQ(State(), TcpState::CLOSED);
+}
+
+TEST_F(CloseTest, TimeWaitPawsRejectsOldTimestamp) {
+  TimeWait();
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(peer_ts - 100, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+}
+
+TEST_F(CloseTest, MaxTwBucketsClosesWithoutTimeWait) {
+  cfg.tcp.max_tw_buckets = 0;
+  FinWait2();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSED);
+  EXPECT_EQ(Counters().tw_overflow, 1u);
+  ExpectGone();
+}
+
+TEST_F(CloseTest, MaxOrphansCloseSendsRstInsteadOfFin) {
+  cfg.tcp.max_orphans = 0;
+  Start(AppKind::close);
+  Established();
+  ExpectSegment(RST | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+  ExpectGone();
+  EXPECT_EQ(Counters().orphan_overflow, 1u);
+}
+
+TEST_F(CloseTest, MaxOrphansCountsLiveOrphans) {
+  cfg.tcp.max_orphans = 1;
+  Start(AppKind::close);
+  Established();  // orphan 1: FIN
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out.front().p.flags, FIN | ACK);
+  out.clear();
+  peer_port = kPeerPort + 1;
+  Send({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
+  const uint32_t b = out.front().p.seq;
+  out.clear();
+  Send({ACK, kPeerIsn + 1, b + 1, 502, Ts(peer_ts, OurTs())});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out.front().p.flags, RST | ACK);  // a second orphan would exceed max_orphans
+  EXPECT_EQ(eng->orphan_count(), 1u);
+  ExpectInvariants();
+}
+
+}  // namespace
+}  // namespace tcpterm::tcp_test
