@@ -383,12 +383,6 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
     if (!syn_received_ack(t, s)) return;
     established_now = true;
   }
-  // RFC 7323 4.3 (Linux tcp_replace_ts_recent): remember the newest TSval of
-  // a segment that covers RCV.NXT (last ACK sent).
-  if (has_ts && seq_leq(s.seq, t.rcv_nxt) && static_cast<int32_t>(s.opts->tsval - t.ts_recent) >= 0) {
-    t.ts_recent = s.opts->tsval;
-    t.ts_recent_stamp = now_s();
-  }
   bool ack_now = false;
   if (!ack_rcv(t, s, ack_now)) return;  // dropped, or the Tcb ended (LAST_ACK, CLOSING)
 
@@ -565,6 +559,13 @@ bool Engine::ack_rcv(Tcb& t, const Seg& s, bool& ack_now) {
     stats_.drops.count(DropReason::tcp_ack_too_old);
     send_challenge_ack(t);
     return false;
+  }
+  // RFC 7323 4.3 (Linux tcp_replace_ts_recent, after tcp_ack's checks):
+  // remember the newest TSval of a segment that covers RCV.NXT (last ACK sent).
+  if (t.has(tcb_flags::kTimestamps) && s.opts->has_timestamps && seq_leq(s.seq, t.rcv_nxt) &&
+      static_cast<int32_t>(s.opts->tsval - t.ts_recent) >= 0) {
+    t.ts_recent = s.opts->tsval;
+    t.ts_recent_stamp = now_s();
   }
   t.probes_out = 0;
   if (seq_gt(s.ack, t.snd_una)) {

@@ -13,9 +13,8 @@
 //   emit_rst_for / send_reset_reply (RFC 9293 3.10.7.1's reset generation)
 //   retransmit_head() the first unacknowledged segment (RTO)
 //
-// The window we advertise never shrinks its right edge (RFC 9293 3.8.6.2.2,
-// Linux tcp_select_window): when the free space, scaled down, would move the
-// edge left, the old edge is kept.
+// The window we advertise is the free space the application has (the echo
+// buffer) or a constant; the receive test uses the furthest edge offered.
 #include <algorithm>
 
 #include "engine/tcp/engine.h"
@@ -77,14 +76,15 @@ uint16_t Engine::window_field(Tcb& t, bool syn) {
     t.rcv_adv = t.rcv_nxt + w;
     return static_cast<uint16_t>(w);
   }
+  // Rounded down to the scale unit, so the window never promises bytes the
+  // buffer cannot take; the edge may then retract by less than one unit,
+  // which RFC 7323 (2.4, appendix F) accepts as the price of the
+  // granularity. Acceptability keeps using the furthest edge ever offered
+  // (rcv_adv), so nothing the peer was allowed to send is refused.
   uint32_t w = bytes >> t.rcv_wscale;
-  const uint32_t cur = t.rcv_wnd();  // what is left of the window last advertised
-  if ((w << t.rcv_wscale) < cur) {
-    // Do not shrink: keep the old right edge, rounded up to the scale unit (Linux).
-    w = (cur + (1u << t.rcv_wscale) - 1) >> t.rcv_wscale;
-  }
   if (w > 65535) w = 65535;
-  t.rcv_adv = t.rcv_nxt + (w << t.rcv_wscale);
+  const uint32_t edge = t.rcv_nxt + (w << t.rcv_wscale);
+  if (seq_gt(edge, t.rcv_adv)) t.rcv_adv = edge;
   return static_cast<uint16_t>(w);
 }
 

@@ -108,6 +108,7 @@ class TcpTest : public ::testing::Test {
   uint32_t ts_off = 0;  // our TSval offset: TSval = now_ms + ts_off
   uint16_t peer_port = kPeerPort;
   uint32_t peer_ts = 5000;  // the peer's TS clock
+  uint16_t synack_win = 65408;  // our SYN-ACK's window (echo: its 4 KiB buffer)
 
   void Start() {
     eng = std::make_unique<Engine>(cfg, kOurMac, 0x1234567890abcdefULL, now);
@@ -115,6 +116,7 @@ class TcpTest : public ::testing::Test {
   }
   void Start(AppKind app) {
     cfg.listeners[0].app = app;
+    synack_win = app == AppKind::echo ? 4096 : 65408;
     Start();
   }
   TxFrames Tx() {
@@ -233,7 +235,7 @@ class TcpTest : public ::testing::Test {
     ts_off = p.opts.tsval - NowMs();
     TcpOptions o = LinuxSynOpts(OurTs());
     o.tsecr = peer_ts;
-    ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+    ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, synack_win, o);
     ASSERT_EQ(State(), TcpState::SYN_RECEIVED);
   }
   // The final ACK.
