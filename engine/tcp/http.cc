@@ -3,6 +3,7 @@
 // end, so the per-byte loop works on registers.
 #include "engine/tcp/http.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace tcpterm {
@@ -67,6 +68,26 @@ HttpScanner::Result HttpScanner::feed(const uint8_t* p, size_t n, size_t& consum
   size_t i = 0;
   Result result = Result::need_more;
   for (; i < n; ++i) {
+    // Fast path: in the request line and in values we do not read, plain
+    // printable bytes only count. Stops before the size limit, at a control
+    // byte (CR, LF, HT, ...) and at a pending CR, which the full step handles.
+    if ((phase == kRequestLine || phase == kSkipValue) && !(flags & kCr)) {
+      const size_t stop = i + std::min<size_t>(n - i, kMaxRequest - count);
+      const size_t start = i;
+      while (i < stop && p[i] >= 0x20 && p[i] != 0x7f) ++i;
+      if (i != start) {
+        count += static_cast<uint32_t>(i - start);
+        flags |= kLineNonEmpty;
+        if (i == n) break;
+      }
+    } else if (phase == kName && idx == kNoMatch) {
+      // The rest of a header name that is not Connection: up to the colon.
+      const size_t stop = i + std::min<size_t>(n - i, kMaxRequest - count);
+      const size_t start = i;
+      while (i < stop && p[i] > 0x20 && p[i] != ':' && p[i] != 0x7f) ++i;
+      count += static_cast<uint32_t>(i - start);
+      if (i == n) break;
+    }
     if (count >= kMaxRequest) [[unlikely]] {
       phase = kBad;
       result = Result::bad;

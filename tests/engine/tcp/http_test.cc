@@ -224,6 +224,14 @@ TEST(HttpScanner, OversizedIsBad) {
   }
   EXPECT_EQ(r, R::bad);
   EXPECT_EQ(pos, HttpScanner::kMaxRequest + 1);
+  // A huge request line, or header name, hits the limit at the same byte.
+  for (const std::string& big : {"GET /" + std::string(9000, 'a'),
+                                 "GET / HTTP/1.1\r\n" + std::string(9000, 'X') + ": y\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nConnection: " + std::string(9000, 'k')}) {
+    const Outcome b = scan(big);
+    EXPECT_EQ(b.result, R::bad);
+    EXPECT_EQ(b.consumed, HttpScanner::kMaxRequest + 1);
+  }
   // Endless empty lines before a request line also hit the limit.
   const std::string blank(HttpScanner::kMaxRequest + 10, '\n');
   EXPECT_EQ(scan(blank).result, R::bad);
