@@ -107,6 +107,7 @@ class TcpTest : public ::testing::Test {
   uint32_t iss = 0;     // our ISN
   uint32_t ts_off = 0;  // our TSval offset: TSval = now_ms + ts_off
   uint16_t peer_port = kPeerPort;
+  uint16_t our_port = kPort;
   uint32_t peer_ts = 5000;  // the peer's TS clock
   uint16_t synack_win = 65408;  // our SYN-ACK's window (echo: its 4 KiB buffer)
 
@@ -131,7 +132,7 @@ class TcpTest : public ::testing::Test {
       out.push_back(std::move(f));
     }
   }
-  FlowKey Key() const { return FlowKey{kPeerIp, kOurIp, peer_port, kPort}; }
+  FlowKey Key() const { return FlowKey{kPeerIp, kOurIp, peer_port, our_port}; }
 
   std::vector<uint8_t> Frame(const Seg& s) const {
     TcpSegmentSpec spec;
@@ -140,7 +141,7 @@ class TcpTest : public ::testing::Test {
     spec.ip_src = kPeerIp;
     spec.ip_dst = kOurIp;
     spec.sport = peer_port;
-    spec.dport = kPort;
+    spec.dport = our_port;
     spec.seq = s.seq;
     spec.ack = s.ack;
     spec.flags = s.flags;
@@ -191,7 +192,7 @@ class TcpTest : public ::testing::Test {
     EXPECT_TRUE(p.eth_src == kOurMac);
     EXPECT_EQ(p.ip_src, kOurIp);
     EXPECT_EQ(p.ip_dst, kPeerIp);
-    EXPECT_EQ(p.sport, kPort);
+    EXPECT_EQ(p.sport, our_port);
     EXPECT_EQ(p.dport, peer_port);
     EXPECT_EQ(p.flags, flags) << "flags";
     EXPECT_EQ(p.seq, seq) << "seq (relative to iss: " << static_cast<int64_t>(p.seq) - iss << ")";
