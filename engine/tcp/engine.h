@@ -195,6 +195,7 @@ class Engine {
   // listener.cc
   void accept_enqueue(Listener& l, Tcb& t);
   void accept_unlink(Tcb& t);
+  void accept_one(Listener& l, Tcb& t);
   void accept_drain(Listener& l);
 
   // app.cc: the applications and the calls they make (false: the Tcb is gone)

@@ -38,17 +38,21 @@ void Engine::accept_unlink(Tcb& t) {
   t.app_state = static_cast<uint8_t>(t.app_state & ~app_bits::kInAcceptQueue);
 }
 
+void Engine::accept_one(Listener& l, Tcb& t) {
+  accept_unlink(t);
+  l.spend_token();
+  t.set(tcb_flags::kAccepted);
+  if (l.keepalive) t.app_state |= app_bits::kKeepalive;
+  ++stats_.counters.accepted;
+}
+
 // accept(): the application takes as many connections as its rate allows.
 void Engine::accept_drain(Listener& l) {
   uint32_t n = l.refill(now_);
   while (n != 0 && l.aq_head != kNilIndex) {
     --n;
     Tcb& t = flows_->conn(l.aq_head);
-    accept_unlink(t);
-    l.spend_token();
-    t.set(tcb_flags::kAccepted);
-    if (l.keepalive) t.app_state |= app_bits::kKeepalive;
-    ++stats_.counters.accepted;
+    accept_one(l, t);
     if (!app_run(t)) continue;
     output(t);
     rearm_timer(t);

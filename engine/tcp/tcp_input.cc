@@ -446,6 +446,11 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
     }
   }
 
+  if (established_now && t.has(tcb_flags::kPassive) && listeners_[t.listener].accept_rate == 0) {
+    // Unlimited accept rate: the application takes it now, so what it sends
+    // (a response to data in this very segment) carries the ACK.
+    accept_one(listeners_[t.listener], t);
+  }
   const uint32_t sent = tx_->count;
   if ((data_event || fin_event || established_now) && t.has(tcb_flags::kAccepted)) {
     if (!app_run(t)) return;
@@ -453,10 +458,6 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
   output(t);
   if (ack_now && tx_->count == sent) send_ack(t);
   rearm_timer(t);
-  if (established_now && t.listener != kNoListener && t.has(tcb_flags::kPassive)) {
-    Listener& l = listeners_[t.listener];
-    if (l.accept_rate == 0) accept_drain(l);  // unlimited: the application takes it now
-  }
 }
 
 // 3.10.7.4 second: RST. RFC 5961 3.2: exact match resets, in-window gets a challenge ACK.
