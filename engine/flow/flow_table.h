@@ -322,6 +322,20 @@ class FlowTable {
       if ((ref >> kIndexBits) == kTimeWait) f(tws_[ref & kIndexMask]);
     }
   }
+  template <class F>
+  void for_each_conn(F&& f) const {
+    for (uint32_t pos = 0; pos < nslots_; ++pos) {
+      const uint32_t ref = ref_of(slots_[pos]);
+      if ((ref >> kIndexBits) == kConn) f(conn(ref & kIndexMask));
+    }
+  }
+  template <class F>
+  void for_each_time_wait(F&& f) const {
+    for (uint32_t pos = 0; pos < nslots_; ++pos) {
+      const uint32_t ref = ref_of(slots_[pos]);
+      if ((ref >> kIndexBits) == kTimeWait) f(static_cast<const TimeWaitRecord&>(tws_[ref & kIndexMask]));
+    }
+  }
 
   // Slots + pools, as configured (each array is mapped rounded up to its page size).
   size_t memory_bytes() const {

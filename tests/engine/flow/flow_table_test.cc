@@ -409,6 +409,12 @@ void run_random_ops(uint64_t seed, uint32_t max_conns, uint32_t max_tw, size_t u
   });
   EXPECT_EQ(seen_conns, conns);
   EXPECT_EQ(seen_tws, tws);
+  const Table& ct = t;  // the const overloads visit the same entries
+  size_t const_conns = 0, const_tws = 0;
+  ct.for_each_conn([&](const TestConn&) { ++const_conns; });
+  ct.for_each_time_wait([&](const TimeWaitRecord&) { ++const_tws; });
+  EXPECT_EQ(const_conns, conns);
+  EXPECT_EQ(const_tws, tws);
   // The run must have exercised every path, or it proves little.
   EXPECT_GT(full_conn, 0u);
   EXPECT_GT(full_tw, 0u);
