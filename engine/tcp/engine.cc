@@ -93,7 +93,7 @@ Engine::Engine(const Config& cfg, MacAddr mac, uint64_t seed, Nanos now)
     stats_.on_create(TcpState::CLOSED, TcpState::LISTEN);
   }
   const uint32_t nbuf = std::min(kEchoBuffers, cfg_.engine.max_connections);
-  echo_mem_ = std::make_unique<uint8_t[]>(size_t{nbuf} * kEchoBufSize);
+  echo_mem_ = std::make_unique_for_overwrite<uint8_t[]>(size_t{nbuf} * kEchoBufSize);
   echo_free_.reserve(nbuf);
   for (uint32_t i = nbuf; i > 0; --i) echo_free_.push_back(i - 1);
 }
