@@ -84,6 +84,10 @@ void BM_ParsePureAck64_offload(benchmark::State& state) {
 }
 BENCHMARK(BM_ParsePureAck64_offload);
 
+// Linux ACK with NOP NOP TS (66 bytes): the shape of most established-state segments.
+void BM_ParseAckWithTimestamps(benchmark::State& state) { run_parse(state, from_hex(wire_test::kLinuxAck), {}); }
+BENCHMARK(BM_ParseAckWithTimestamps);
+
 // The SYN-ACK a listener sends: MSS + SACK-permitted + timestamps + window
 // scale, both checksums computed (74 bytes).
 void BM_BuildSynAck(benchmark::State& state) {

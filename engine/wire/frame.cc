@@ -4,6 +4,7 @@
 #include "engine/wire/frame.h"
 
 #include "engine/wire/arp.h"
+#include "engine/wire/bytes.h"
 #include "engine/wire/checksum.h"
 #include "engine/wire/ethernet.h"
 #include "engine/wire/icmp.h"
@@ -13,6 +14,9 @@
 namespace tcpterm {
 
 namespace {
+
+constexpr uint32_t kAlignedTimestamp = (uint32_t{tcp_opt::NOP} << 24) | (uint32_t{tcp_opt::NOP} << 16) |
+                                       (uint32_t{tcp_opt::TIMESTAMP} << 8) | tcp_opt::TIMESTAMP_LEN;
 
 [[gnu::noinline]] DropReason parse_arp(const uint8_t* body, size_t len, ParsedFrame& out) {
   const ArpView arp(body, len);
@@ -86,7 +90,13 @@ DropReason parse_frame(const uint8_t* frame, size_t len, ParsedFrame& out, Parse
   if (!opts.l4_csum_verified && !tcp.verify_checksum(out.ip_src, out.ip_dst)) [[unlikely]]
     return DropReason::tcp_bad_checksum;
   const size_t thl = tcp.header_len();
-  if (thl > TcpView::kMinHeaderLen) {
+  if (thl == TcpView::kMinHeaderLen + 12 && load_be32(tcp.options()) == kAlignedTimestamp) [[likely]] {
+    // Linux's tcp_parse_aligned_timestamp(): after the handshake nearly every
+    // segment carries exactly NOP NOP TS, so decode it without the loop.
+    out.opts.has_timestamps = true;
+    out.opts.tsval = load_be32(tcp.options() + 4);
+    out.opts.tsecr = load_be32(tcp.options() + 8);
+  } else if (thl > TcpView::kMinHeaderLen) {
     if (const DropReason r = tcp.parse_options(out.opts); r != DropReason::none) [[unlikely]] return r;
   }
   out.sport = tcp.src_port();
