@@ -4,10 +4,11 @@
 // and the same few per-type functions parse a TOML node, parse override text,
 // describe what is allowed and format the default. So a new knob is one row.
 //
-// Layout: per-type value handling (integers, bool, AppKind, CidrList), the
-// section visitors and kSections (the extension point for [dpdk]/[[port]]),
-// the TOML walk that collects every error with its line, the cross-field
-// checks, overrides, and the --help / README generators.
+// Layout: per-type value handling (integers, bool, AppKind, CidrList,
+// std::string, StringList), the section visitors and kSections (a new section
+// is a visitor struct and a row there), the TOML walk that collects every
+// error with its line, the cross-field checks (distinct listener ports and
+// port devices), overrides, and the --help / example file / README generators.
 //
 // Errors are collected rather than thrown at the first one, so a user fixes a
 // file in one pass; they are sorted by line and thrown together as one

@@ -180,6 +180,7 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
     "Receive frames for any destination MAC.")
 // clang-format on
 
+// A struct member per row, initialised to the row's default (config.h uses it too).
 // The [tcp] section: Linux's TCP sysctls, named as Linux names them.
 struct TcpKnobs {
 #define TCPTERM_KNOB_MEMBER(name, type, def, min, max, linux_name, help) \
