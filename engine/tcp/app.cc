@@ -190,9 +190,53 @@ void Engine::app_shutdown(Tcb& t) {
   }
 }
 
+Tcb* Engine::live(const FlowKey& k, Nanos now, TxFrames& tx) {
+  now_ = now;
+  tx_ = &tx;
+  const FlowRef r = flows_->find(k);
+  if (r.kind != FlowRef::Kind::conn) return nullptr;
+  return &flows_->conn(r.index);
+}
+
+bool Engine::send(const FlowKey& k, const uint8_t* data, uint32_t len, Nanos now, TxFrames& tx) {
+  Tcb* t = live(k, now, tx);
+  if (t == nullptr || !in_state(t->state, tcp_states::kCanSend | bit(TcpState::SYN_SENT)) ||
+      !app_send(*t, data, len)) {
+    return false;
+  }
+  output(*t);
+  rearm_timer(*t);
+  return true;
+}
+
+bool Engine::close(const FlowKey& k, Nanos now, TxFrames& tx) {
+  Tcb* t = live(k, now, tx);
+  if (t == nullptr || t->has(tcb_flags::kOrphan)) return false;
+  if (!app_close(*t)) return true;
+  output(*t);
+  rearm_timer(*t);
+  return true;
+}
+
+bool Engine::shutdown(const FlowKey& k, Nanos now, TxFrames& tx) {
+  Tcb* t = live(k, now, tx);
+  if (t == nullptr || !in_state(t->state, tcp_states::kCanSend) || t->has(tcb_flags::kFinQueued)) return false;
+  app_shutdown(*t);
+  output(*t);
+  rearm_timer(*t);
+  return true;
+}
+
+bool Engine::abort(const FlowKey& k, Nanos now, TxFrames& tx) {
+  Tcb* t = live(k, now, tx);
+  if (t == nullptr) return false;
+  app_abort(*t);
+  return true;
+}
+
 void Engine::app_abort(Tcb& t) {
   ++stats_.counters.app_aborts;
-  send_active_rst(t);
+  if (t.state != TcpState::SYN_SENT) send_active_rst(t);  // RFC 9293 3.10.5: no RST from SYN-SENT
   destroy(t);
 }
 

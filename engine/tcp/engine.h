@@ -104,6 +104,15 @@ class Engine {
   ConnectResult connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, MacAddr next_hop,
                         const ConnectOptions& app, Nanos now, TxFrames& tx);
 
+  // The socket calls, for a connection named by its 4-tuple (tests, tools and
+  // the client role; the built-in applications make the same calls inside).
+  // False when there is no such live connection or the call is not possible
+  // in its state (send: the send queue holds one buffer at a time).
+  bool send(const FlowKey& k, const uint8_t* data, uint32_t len, Nanos now, TxFrames& tx);  // by reference
+  bool close(const FlowKey& k, Nanos now, TxFrames& tx);     // close(): FIN, then an orphan
+  bool shutdown(const FlowKey& k, Nanos now, TxFrames& tx);  // shutdown(SHUT_WR): FIN, still reading
+  bool abort(const FlowKey& k, Nanos now, TxFrames& tx);     // SO_LINGER 0 + close(): RST
+
   const EngineStats& stats() const { return stats_; }
   std::string state_distribution() const { return format_state_distribution(stats_); }
 
@@ -205,6 +214,7 @@ class Engine {
   bool app_send(Tcb& t, const uint8_t* p, uint32_t len);
   bool app_close(Tcb& t);
   void app_shutdown(Tcb& t);
+  Tcb* live(const FlowKey& k, Nanos now, TxFrames& tx);
   void app_abort(Tcb& t);
   void app_on_reset(Tcb& t);
   void app_on_closed(Tcb& t);

@@ -288,6 +288,61 @@ TEST_F(CloseTest, CloseWaitDuplicateFinIsAcked) {
   EXPECT_EQ(State(), TcpState::CLOSE_WAIT);
 }
 
+// ---- shutdown(SHUT_WR): our half-close; we still read
+TEST_F(CloseTest, ShutdownHalfClosesAndKeepsReading) {
+  Start(AppKind::discard);
+  Established();
+  TxFrames tx = Tx();
+  ASSERT_TRUE(eng->shutdown(Key(), now, tx));
+  Collect(tx);
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
+  EXPECT_EQ(eng->orphan_count(), 0u);
+  Send({ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_2);
+  ConnInfo ci;
+  ASSERT_TRUE(eng->conn_info(Key(), ci));
+  EXPECT_EQ(ci.timer, TimerKind::none);  // not an orphan: no fin_timeout
+  // The peer keeps sending: data is taken and acknowledged (no RST).
+  Send({ACK | PSH, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs()), "more"});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 5, 511, OurTsOpts());
+  Advance(seconds(120));
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_2);
+  Send({FIN | ACK, kPeerIsn + 5, iss + 2, 502, Ts(++peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 6, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+  ExpectInvariants();
+}
+
+TEST_F(CloseTest, AbortSendsRstAndForgets) {
+  Start(AppKind::discard);
+  Established();
+  TxFrames tx = Tx();
+  ASSERT_TRUE(eng->abort(Key(), now, tx));
+  Collect(tx);
+  ExpectSegment(RST | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+  ExpectGone();
+  TxFrames tx2 = Tx();
+  EXPECT_FALSE(eng->close(Key(), now, tx2));
+}
+
+TEST_F(CloseTest, RepliesFollowTheSendersMacTimersTheRemembered) {
+  Start(AppKind::close);
+  SynReceived();
+  // The final ACK comes through another router (MAC): the FIN goes there.
+  std::vector<uint8_t> f = Frame({ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
+  const MacAddr other{{0x02, 0, 0, 0, 0, 0x99}};
+  std::copy(other.b.begin(), other.b.end(), f.begin() + 6);
+  SendFrame(f);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out.front().p.eth_dst == other);
+  out.clear();
+  Advance(millis(210));  // the FIN's retransmission: to the MAC remembered
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out.front().p.eth_dst == other);
+  out.clear();
+}
+
 // ---- TIME_WAIT
 TEST_F(CloseTest, TimeWaitExpiresAfterTwoMsl) {
   TimeWait();
