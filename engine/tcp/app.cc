@@ -120,9 +120,10 @@ bool Engine::app_run(Tcb& t) {
       }
       if (peer_fin && t.http_pending == 0 && t.sndbuf == nullptr) return app_close(t);
       if (t.http_pending == 0 && t.sndbuf == nullptr && !(t.app_state & app_bits::kHttpIdle) &&
-          t.http.bytes_seen() == 0 && t.listener != kNoListener &&
-          listeners_[t.listener].http_keepalive_timeout_ms != 0) {
-        // Waiting for a (next) request: closed after http_keepalive_timeout.
+          t.listener != kNoListener && listeners_[t.listener].http_keepalive_timeout_ms != 0) {
+        // Waiting for a (next, or the rest of a) request: closed after
+        // http_keepalive_timeout without data (nginx's keepalive_timeout and
+        // client_header_timeout, one knob here).
         t.app_state |= app_bits::kHttpIdle;
         t.idle_since_ms = now_ms();
       }
