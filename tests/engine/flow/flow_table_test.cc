@@ -191,6 +191,50 @@ TEST(FlowTable, ZeroSizedPools) {
   EXPECT_TRUE(t.check_invariants());
 }
 
+// Keys chosen so that they all have their home in the last two slots: the run
+// wraps around the end of the array and most keys sit 8 or more slots from
+// home, which exercises the probe loop behind find()'s 8-slot window.
+TEST(FlowTable, WrappingRunAndLongDisplacements) {
+  Table t({24, 16}, 31);
+  const uint32_t n = t.slot_count();
+  auto home = [&](const FlowKey& k) { return static_cast<uint32_t>(((t.hash(k) >> 32) * n) >> 32); };
+  std::mt19937_64 rng(4);
+  std::vector<FlowKey> in, out;
+  while (in.size() < 30 || out.size() < 30) {
+    const FlowKey k = random_key(rng);
+    if (home(k) < n - 2) continue;
+    (in.size() < 30 ? in : out).push_back(k);
+  }
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (i % 2 == 0) {
+      ASSERT_NE(t.insert_conn(in[i]), nullptr);
+    } else {
+      ASSERT_NE(t.insert_time_wait(in[i]), nullptr);
+    }
+  }
+  ASSERT_TRUE(t.check_invariants());
+  EXPECT_GE(t.max_probe_length(), 25u);  // one run of 30 from two homes
+  EXPECT_TRUE(t.slot_occupied(0));        // it wrapped
+  for (size_t i = 0; i < in.size(); ++i) {
+    const FlowRef f = t.find(in[i]);
+    ASSERT_TRUE(f) << i;
+    EXPECT_EQ(f.kind, i % 2 == 0 ? FlowRef::Kind::conn : FlowRef::Kind::time_wait);
+  }
+  for (const FlowKey& k : out) EXPECT_FALSE(t.find(k));
+  // Erase from the middle of the run and check everything again.
+  for (size_t i = 0; i < in.size(); i += 3) {
+    const FlowRef f = t.find(in[i]);
+    if (f.kind == FlowRef::Kind::conn) {
+      t.erase_conn(f.index);
+    } else {
+      t.erase_time_wait(f.index);
+    }
+  }
+  ASSERT_TRUE(t.check_invariants());
+  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(bool(t.find(in[i])), i % 3 != 0) << i;
+  for (const FlowKey& k : out) EXPECT_FALSE(t.find(k));
+}
+
 // Destruction: every Conn constructed is destroyed once (erase, move to
 // TIME_WAIT, or the table's destructor).
 struct CountedConn {
