@@ -6,6 +6,8 @@
 // the option area makes the segment invalid (Linux stops parsing; we drop and
 // count it as tcp_bad_option, since no correct stack emits it); a known option
 // with the wrong length is ignored, as Linux does; unknown options are skipped.
+// Every option is reported whatever the segment's flags: honouring MSS, window
+// scale and SACK-permitted only on a SYN (RFC 7323 2.2) is the caller's rule.
 // Writing uses Linux's tcp_options_write() layout byte for byte, so that a peer
 // (or a capture diff) cannot tell us from the kernel:
 //   MSS(2,4) | [SACKOK(4,2) or NOP NOP] TS(8,10) | or NOP NOP SACKOK | NOP WS(3,3)
