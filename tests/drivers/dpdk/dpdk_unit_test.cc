@@ -119,6 +119,9 @@ TEST(StatsSlot, ReaderNeverSeesATornCopy) {
       b.v.fill(i);
       slot.publish(b);
       published.store(i, std::memory_order_relaxed);
+      // A real poll loop publishes every 100 ms; here as fast as a yield allows,
+      // which still overlaps the reader's copies all the time.
+      std::this_thread::yield();
     }
   });
   while (published.load() == 0) std::this_thread::yield();
