@@ -42,14 +42,14 @@ int Worker::run() {
       engines_[p] = std::make_unique<Engine>(*s_.config, s_.mac[p], s_.engine_seed[p], now);
       slot_of_port_[s_.port_id[p]] = static_cast<uint8_t>(p);
     }
+    if (s_.ring != nullptr) {
+      steer_out_ = std::make_unique<rte_mbuf*[]>(static_cast<size_t>(s_.workers) * s_.burst);
+      steer_n_ = std::make_unique<uint32_t[]>(s_.workers);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tcpterm: lcore %u: cannot build the engine: %s\n", s_.lcore, e.what());
     s_.stop->store(true, std::memory_order_relaxed);
     return -1;
-  }
-  if (s_.ring != nullptr) {
-    steer_out_ = std::make_unique<rte_mbuf*[]>(static_cast<size_t>(s_.workers) * s_.burst);
-    steer_n_ = std::make_unique<uint32_t[]>(s_.workers);
   }
   refill_spares();
   if (count_ > 0) buf_cap_ = static_cast<uint16_t>(rte_pktmbuf_tailroom(spare_[head_]));
