@@ -14,6 +14,7 @@
 #include <string>
 
 #include "engine/wire/build.h"
+#include "engine/wire/checksum.h"
 #include "engine/wire/seq.h"
 
 namespace tcpterm {
@@ -87,6 +88,8 @@ Engine::Engine(const Config& cfg, MacAddr mac, uint64_t seed, Nanos now)
     if (l.app == App::http) {
       l.http_close = make_http_response(lc.http_body_size, false);
       l.http_keepalive = make_http_response(lc.http_body_size, true);
+      l.http_close_sum = csum_add(0, l.http_close.data(), l.http_close.size());
+      l.http_keepalive_sum = csum_add(0, l.http_keepalive.data(), l.http_keepalive.size());
     }
     port_listener_[lc.port] = static_cast<uint16_t>(listeners_.size());
     listeners_.push_back(std::move(l));
@@ -184,8 +187,9 @@ void Engine::tcp_rcv(uint8_t* frame, const ParsedFrame& p) {
   s.len = p.payload_len + ((p.flags & tcp_flags::SYN) ? 1u : 0u) + ((p.flags & tcp_flags::FIN) ? 1u : 0u);
   s.opts = &p.opts;
   s.src_mac = &p.eth_src;
+  s.hash = flows_->hash(k);
 
-  const FlowRef ref = flows_->find(k);
+  const FlowRef ref = flows_->find(k, s.hash);
   if (ref.kind == FlowRef::Kind::conn) [[likely]] {
     Tcb& t = flows_->conn(ref.index);
     t.peer_mac = p.eth_src;

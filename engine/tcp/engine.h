@@ -113,6 +113,12 @@ class Engine {
   bool shutdown(const FlowKey& k, Nanos now, TxFrames& tx);  // shutdown(SHUT_WR): FIN, still reading
   bool abort(const FlowKey& k, Nanos now, TxFrames& tx);     // SO_LINGER 0 + close(): RST
 
+  // TX checksum offload (default off): TCP frames leave the IPv4 checksum 0
+  // and carry the pseudo-header sum in the TCP checksum field, for the NIC
+  // (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM). In-place ARP/ICMP
+  // replies keep software checksums.
+  void set_tx_checksum_offload(bool on) { tx_csum_offload_ = on; }
+
   const EngineStats& stats() const { return stats_; }
   std::string state_distribution() const { return format_state_distribution(stats_); }
 
@@ -143,6 +149,7 @@ class Engine {
     uint8_t flags;
     const TcpOptions* opts;
     const MacAddr* src_mac;
+    uint64_t hash;       // the 4-tuple's flow-table hash (computed once per segment)
   };
 
   // engine.cc
@@ -173,7 +180,9 @@ class Engine {
 
   // tcp_output.cc
   bool emit_raw(const MacAddr& dst, const FlowKey& k, uint32_t seq, uint32_t ack, uint8_t flags,
-                uint16_t window, const TcpOptions& opts, const uint8_t* data, uint32_t len, bool retrans);
+                uint16_t window, const TcpOptions& opts, const uint8_t* data, uint32_t len, bool retrans,
+                const uint32_t* payload_sum = nullptr);
+  const uint32_t* cached_sum(const Tcb& t, const uint8_t* data, uint32_t len) const;
   bool emit(Tcb& t, uint8_t flags, uint32_t seq, const uint8_t* data, uint32_t len,
             bool syn_options = false, bool retrans = false);
   uint32_t advertised_window_bytes(const Tcb& t) const;
@@ -241,7 +250,7 @@ class Engine {
   std::unique_ptr<uint8_t[]> echo_mem_;
   std::vector<uint32_t> echo_free_;
   uint32_t echo_in_use_ = 0;
-  uint16_t ip_id_ = 0;
+  bool tx_csum_offload_ = false;
   EngineStats stats_;
 };
 

@@ -47,6 +47,8 @@ struct Listener {
 
   std::string http_close;               // "Connection: close" response
   std::string http_keepalive;           // "Connection: keep-alive" response
+  uint32_t http_close_sum = 0;          // their checksum partial sums (csum_add), computed once
+  uint32_t http_keepalive_sum = 0;
 
   bool syn_queue_full() const { return half_open >= max_syn_backlog; }
   bool accept_queue_full() const { return aq_len >= backlog; }

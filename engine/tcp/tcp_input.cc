@@ -118,7 +118,7 @@ void Engine::listen_syn(Listener& l, uint16_t li, const FlowKey& k, const Seg& s
     send_synack_cookie(l, k, s);
     return;
   }
-  Tcb* tp = flows_->insert_conn(k);
+  Tcb* tp = flows_->insert_conn(k, s.hash);
   if (tp == nullptr) [[unlikely]] {
     ++stats_.counters.flow_table_full;
     if (knobs_.syncookies != 0) {
@@ -172,7 +172,7 @@ void Engine::cookie_ack_rcv(Listener& l, uint16_t li, const FlowKey& k, const Se
     stats_.drops.count(DropReason::tcp_accept_queue_full);
     return;
   }
-  Tcb* tp = flows_->insert_conn(k);
+  Tcb* tp = flows_->insert_conn(k, s.hash);
   if (tp == nullptr) [[unlikely]] {
     ++stats_.counters.flow_table_full;
     stats_.drops.count(DropReason::tcp_flow_table_full);

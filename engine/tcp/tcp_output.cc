@@ -16,44 +16,67 @@
 // The window we advertise is the free space the application has (the echo
 // buffer) or a constant; the receive test uses the furthest edge offered.
 #include <algorithm>
+#include <cstring>
 
 #include "engine/tcp/engine.h"
-#include "engine/wire/build.h"
+#include "engine/wire/bytes.h"
+#include "engine/wire/checksum.h"
 #include "engine/wire/seq.h"
 
 namespace tcpterm {
 
 using namespace tcp_flags;
 
+// The same frame as engine/wire's build_tcp_frame (Ethernet II, IPv4 without
+// options, DF, ID 0, TTL from the config, TCP with options in Linux's
+// layout), written straight into the buffer, with two shortcuts it cannot
+// take: a payload's checksum may come precomputed (the listener's prebuilt
+// HTTP responses), and with TX checksum offload the IPv4 checksum is left 0
+// and the TCP field holds the pseudo-header sum for the NIC to finish.
 bool Engine::emit_raw(const MacAddr& dst, const FlowKey& k, uint32_t seq, uint32_t ack, uint8_t flags,
                       uint16_t window, const TcpOptions& opts, const uint8_t* data, uint32_t len,
-                      bool retrans) {
+                      bool retrans, const uint32_t* payload_sum) {
   uint8_t* buf = tx_->next();
-  if (buf == nullptr) [[unlikely]] {
+  const size_t th_len = 20 + tcp_options_size(opts);
+  const size_t tcp_len = th_len + len;
+  const size_t frame_len = 14 + 20 + tcp_len;
+  if (buf == nullptr || frame_len > tx_->buf_cap) [[unlikely]] {
     stats_.drops.count(DropReason::no_tx_buffer);
     return false;
   }
-  TcpSegmentSpec spec;
-  spec.eth_src = mac_;
-  spec.eth_dst = dst;
-  spec.ip_src = k.laddr;
-  spec.ip_dst = k.raddr;
-  spec.sport = k.lport;
-  spec.dport = k.rport;
-  spec.seq = seq;
-  spec.ack = ack;
-  spec.flags = flags;
-  spec.window = window;
-  spec.opts = opts;
-  spec.payload = data;
-  spec.payload_len = static_cast<uint16_t>(len);
-  spec.ttl = static_cast<uint8_t>(cfg_.engine.ttl);
-  const size_t n = build_tcp_frame(buf, tx_->buf_cap, spec);
-  if (n == 0) [[unlikely]] {
-    stats_.drops.count(DropReason::no_tx_buffer);
-    return false;
+  std::memcpy(buf, dst.b.data(), 6);
+  std::memcpy(buf + 6, mac_.b.data(), 6);
+  store_be16(buf + 12, 0x0800);
+  uint8_t* ip = buf + 14;
+  ip[0] = 0x45;
+  ip[1] = 0;
+  store_be16(ip + 2, static_cast<uint16_t>(20 + tcp_len));
+  store_be32(ip + 4, 0x00004000);  // ID 0, DF
+  ip[8] = static_cast<uint8_t>(cfg_.engine.ttl);
+  ip[9] = 6;
+  store_be16(ip + 10, 0);
+  store_be32(ip + 12, k.laddr);
+  store_be32(ip + 16, k.raddr);
+  uint8_t* th = ip + 20;
+  store_be16(th, k.lport);
+  store_be16(th + 2, k.rport);
+  store_be32(th + 4, seq);
+  store_be32(th + 8, ack);
+  th[12] = static_cast<uint8_t>((th_len / 4) << 4);
+  th[13] = flags;
+  store_be16(th + 14, window);
+  store_be32(th + 16, 0);  // checksum, urgent pointer
+  write_tcp_options(th + 20, opts);
+  if (len != 0) std::memcpy(th + th_len, data, len);
+  const uint32_t pseudo = pseudo_header_sum(k.laddr, k.raddr, 6, static_cast<uint32_t>(tcp_len));
+  if (tx_csum_offload_) {
+    store_be16(th + 16, static_cast<uint16_t>(~csum_fold(pseudo)));
+  } else {
+    store_be16(ip + 10, ipv4_header_csum(ip, 20));
+    uint32_t sum = payload_sum != nullptr ? *payload_sum + pseudo : csum_add(pseudo, th + th_len, len);
+    store_be16(th + 16, csum_fold(csum_add(sum, th, th_len)));
   }
-  tx_->lens[tx_->count++] = static_cast<uint16_t>(n);
+  tx_->lens[tx_->count++] = static_cast<uint16_t>(frame_len);
   if (retrans) {
     ++stats_.counters.retrans_segs;
   } else {
@@ -88,6 +111,19 @@ uint16_t Engine::window_field(Tcb& t, bool syn) {
   return static_cast<uint16_t>(w);
 }
 
+// The precomputed checksum of a whole prebuilt HTTP response, when data is one.
+const uint32_t* Engine::cached_sum(const Tcb& t, const uint8_t* data, uint32_t len) const {
+  if (t.app != App::http || t.listener == kNoListener) return nullptr;
+  const Listener& l = listeners_[t.listener];
+  if (data == reinterpret_cast<const uint8_t*>(l.http_close.data()) && len == l.http_close.size()) {
+    return &l.http_close_sum;
+  }
+  if (data == reinterpret_cast<const uint8_t*>(l.http_keepalive.data()) && len == l.http_keepalive.size()) {
+    return &l.http_keepalive_sum;
+  }
+  return nullptr;
+}
+
 bool Engine::emit(Tcb& t, uint8_t flags, uint32_t seq, const uint8_t* data, uint32_t len, bool syn_options,
                   bool retrans) {
   TcpOptions o{};
@@ -107,7 +143,8 @@ bool Engine::emit(Tcb& t, uint8_t flags, uint32_t seq, const uint8_t* data, uint
     o.tsecr = (flags & ACK) ? t.ts_recent : 0;
   }
   const uint16_t win = window_field(t, syn_options);
-  return emit_raw(t.peer_mac, t.key, seq, (flags & ACK) ? t.rcv_nxt : 0, flags, win, o, data, len, retrans);
+  return emit_raw(t.peer_mac, t.key, seq, (flags & ACK) ? t.rcv_nxt : 0, flags, win, o, data, len, retrans,
+                  len != 0 ? cached_sum(t, data, len) : nullptr);
 }
 
 void Engine::send_ack(Tcb& t) { emit(t, ACK, t.snd_nxt, nullptr, 0); }

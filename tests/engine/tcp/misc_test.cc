@@ -144,6 +144,28 @@ TEST_F(MiscTest, TcpToAnotherAddressIsNotOurs) {
   EXPECT_EQ(Drops(DropReason::not_for_us), 1u);
 }
 
+TEST_F(MiscTest, TxChecksumOffloadLeavesTheSumsToTheNic) {
+  Start(AppKind::discard);
+  eng->set_tx_checksum_offload(true);
+  std::vector<uint8_t> f = Frame({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
+  TxFrames tx = Tx();
+  uint16_t rl = 0;
+  eng->receive(f.data(), static_cast<uint16_t>(f.size()), now, tx, rl);
+  ASSERT_EQ(tx.count, 1u);
+  const uint8_t* ip = bufs[0].data() + 14;
+  EXPECT_EQ(load_be16(ip + 10), 0);  // IPv4 checksum: the NIC's
+  const uint16_t tcp_len = static_cast<uint16_t>(load_be16(ip + 2) - 20);
+  const uint32_t pseudo = pseudo_header_sum(kOurIp, kPeerIp, 6, tcp_len);
+  EXPECT_EQ(load_be16(ip + 20 + 16), static_cast<uint16_t>(~csum_fold(pseudo)));
+  // What the NIC will do: the full sum over the segment with that seed field.
+  std::vector<uint8_t> seg(ip + 20, ip + 20 + tcp_len);
+  const uint16_t seed = load_be16(seg.data() + 16);
+  store_be16(seg.data() + 16, 0);
+  const uint16_t full = csum_fold(csum_add(pseudo, seg.data(), seg.size()));
+  store_be16(seg.data() + 16, 0);
+  EXPECT_EQ(csum_fold(csum_add(seed, seg.data(), seg.size())), full);
+}
+
 TEST_F(MiscTest, NoTransmitBufferIsCounted) {
   Start(AppKind::discard);
   std::vector<uint8_t> f = Frame({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
