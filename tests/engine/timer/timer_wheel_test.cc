@@ -401,11 +401,12 @@ TEST(TimerWheel, PastRescheduleFromCallbackRunsOnNextAdvance) {
     ++runs;
     w.schedule(n, 0);  // long past
   };
-  EXPECT_EQ(w.advance(5 * kTick, SIZE_MAX, cb), 1u);
+  // (A finite budget, so a wheel that got this wrong fails instead of hanging.)
+  EXPECT_EQ(w.advance(5 * kTick, 100, cb), 1u);
   EXPECT_EQ(runs, 1);
   EXPECT_TRUE(TimerWheel::pending(a));
   EXPECT_TRUE(w.due(5 * kTick));
-  EXPECT_EQ(w.advance(5 * kTick, SIZE_MAX, cb), 1u);  // same `now`: still runs
+  EXPECT_EQ(w.advance(5 * kTick, 100, cb), 1u);  // same `now`: still runs
   EXPECT_EQ(runs, 2);
   w.cancel(a);
   EXPECT_FALSE(w.due(5 * kTick));
@@ -442,8 +443,21 @@ TEST(TimerWheel, CancelAndRearmAnywhere) {
   w.schedule(h.timers[1].node, 20 * kTick);
   w.schedule(h.timers[1].node, 5 * kTick);  // re-arm earlier
   w.schedule(h.timers[2].node, seconds(100));
+  const Nanos ev2 = w.next_event();
   w.cancel(h.timers[2].node);
   EXPECT_EQ(w.size(), 2u);
+  // Cancelling the only timer of a slot empties it in the occupancy map too.
+  EXPECT_EQ(w.next_event(), 5 * kTick);
+  EXPECT_LT(w.next_event(), ev2 + 1);
+  {
+    TimerWheel solo(0);
+    TimerNode x;
+    solo.schedule(x, seconds(100));
+    EXPECT_NE(solo.next_event(), kNever);
+    solo.cancel(x);
+    EXPECT_EQ(solo.next_event(), kNever);
+    EXPECT_FALSE(solo.due(seconds(1'000'000)));
+  }
   h.run(10 * kTick);
   EXPECT_EQ(h.fired, std::vector<int>{1});
   h.run(seconds(200));
