@@ -239,6 +239,31 @@ TEST_F(EstablishedTest, DataIsRetransmittedWithBackoffUntilAcked) {
   EXPECT_EQ(ci.timer, TimerKind::fin_wait2);
 }
 
+TEST_F(EstablishedTest, RtoBacksOffTo120SecondsThenGivesUpAfterRetries2) {
+  cfg.tcp.retries2 = 12;
+  Est();
+  const std::string data = "payload";
+  TxFrames tx = Tx();
+  ASSERT_TRUE(eng->send(Key(), reinterpret_cast<const uint8_t*>(data.data()), 7, now, tx));
+  Collect(tx);
+  ExpectSegment(PSH | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts(), data);
+  uint32_t rto = 200;
+  for (int i = 0; i < 12; ++i) {
+    Advance(millis(rto) + millis(3));
+    ExpectSegment(PSH | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts(), data);
+    rto = std::min<uint32_t>(rto * 2, 120000);
+    ConnInfo ci;
+    ASSERT_TRUE(eng->conn_info(Key(), ci));
+    EXPECT_EQ(ci.rto_ms, rto);
+  }
+  EXPECT_EQ(rto, 120000u);  // 200 ms * 2^10 > 120 s: capped (RFC 6298 2.5, Linux TCP_RTO_MAX)
+  Advance(seconds(120) + millis(3));
+  ExpectNothing();  // not an orphan: the application is told, no RST (Linux tcp_write_err)
+  EXPECT_EQ(State(), TcpState::CLOSED);
+  EXPECT_EQ(Counters().abort_on_timeout, 1u);
+  ExpectInvariants();
+}
+
 TEST_F(EstablishedTest, ZeroWindowIsProbedThenDataFlows) {
   Start(AppKind::http);
   SynReceived();
