@@ -68,7 +68,8 @@ namespace tcpterm {
   X(http_requests, "HTTP requests received")                                               \
   X(http_bad_requests, "malformed HTTP requests (connection closed)")                       \
   X(echo_pool_exhausted, "echo data refused: no free echo buffer")                         \
-  X(app_aborts, "connections aborted by their application (RST)")
+  X(app_aborts, "connections aborted by their application (RST)") \
+  X(app_resets, "accepted connections that ended in error: RST received or retries exhausted")
 
 struct EngineCounters {
 #define TCPTERM_X(name, help) uint64_t name = 0;

@@ -242,9 +242,10 @@ void Engine::app_abort(Tcb& t) {
 }
 
 void Engine::app_on_reset(Tcb& t) {
-  // The applications keep nothing that outlives the connection; a reset only
-  // drops what they hold (app_on_closed does that for every end).
-  (void)t;
+  // The error a socket would report (ECONNRESET, ETIMEDOUT, ECONNREFUSED).
+  // The built-in applications keep nothing beyond the connection, so they
+  // only count it; app_on_closed releases what they hold.
+  if (t.has(tcb_flags::kAccepted)) ++stats_.counters.app_resets;
 }
 
 void Engine::app_on_closed(Tcb& t) {

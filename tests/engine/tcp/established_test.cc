@@ -116,6 +116,7 @@ TEST_F(EstablishedTest, ExactRstResets) {
   ExpectNothing();
   EXPECT_EQ(State(), TcpState::CLOSED);
   EXPECT_EQ(Counters().estab_resets, 1u);
+  EXPECT_EQ(Counters().app_resets, 1u);  // the application was told
   EXPECT_EQ(eng->timers_pending(), 0u);
   ExpectInvariants();
 }
