@@ -266,6 +266,25 @@ TEST_F(PassiveTest, EchoSendsDataBackAndClosesAfterPeerFin) {
   ExpectInvariants();
 }
 
+TEST_F(PassiveTest, EchoBufferPoolIsBoundedAndCounted) {
+  cfg.engine.max_connections = 1100;
+  Start(AppKind::echo);
+  // 1024 buffers: the 1025th connection with unacknowledged echo data finds none.
+  for (uint32_t i = 0; i < 1025; ++i) {
+    peer_port = static_cast<uint16_t>(20000 + i);
+    Send({SYN, kPeerIsn, 0, 64240, NoOpts()});
+    const uint32_t s = out.back().p.seq;
+    Send({ACK | PSH, kPeerIsn + 1, s + 1, 1000, NoOpts(), "z"});
+    out.clear();
+  }
+  EXPECT_EQ(eng->echo_buffers_in_use(), 1024u);
+  EXPECT_EQ(Counters().echo_pool_exhausted, 1u);
+  ConnInfo ci;
+  ASSERT_TRUE(eng->conn_info(Key(), ci));
+  EXPECT_EQ(ci.rcv_nxt, kPeerIsn + 1);  // the byte was not taken, so not acknowledged
+  ExpectInvariants();
+}
+
 // reset: abort right after the handshake.
 TEST_F(PassiveTest, ResetAppAborts) {
   Start(AppKind::reset);
