@@ -143,7 +143,6 @@ void Control::start() {
   rte_telemetry_register_cmd("/tcpterm/states", &Control::tel_states,
                              "tcpterm connections per TCP state (netstat names), all lcores");
   rte_telemetry_register_cmd("/tcpterm/config", &Control::tel_config, "tcpterm's effective configuration");
-  latest_ = collect();
   const int rc = rte_ctrl_thread_create(&thread_, "tcpterm-ctl", nullptr, &Control::thread_main, this);
   if (rc != 0) throw std::runtime_error(str_cat("cannot start the control thread: ", rte_strerror(rc)));
   started_ = true;
@@ -153,9 +152,6 @@ void Control::join() {
   if (!started_) return;
   pthread_join(thread_, nullptr);
   started_ = false;
-  const Totals t = collect();
-  tbb::spin_rw_mutex::scoped_lock lock(latest_mu_, /*write=*/true);
-  latest_ = t;
 }
 
 void* Control::thread_main(void* self) {
@@ -177,11 +173,6 @@ Totals Control::collect() const {
   return t;
 }
 
-Totals Control::latest() const {
-  tbb::spin_rw_mutex::scoped_lock lock(latest_mu_, /*write=*/false);
-  return latest_;
-}
-
 void Control::loop() {
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -190,7 +181,7 @@ void Control::loop() {
     clock_gettime(CLOCK_MONOTONIC, &now);
     return static_cast<double>(now.tv_sec - start.tv_sec) + static_cast<double>(now.tv_nsec - start.tv_nsec) * 1e-9;
   };
-  Totals prev = latest();
+  Totals prev = collect();
   double prev_t = 0;
   const double interval = opt_.stats_interval > 0 ? opt_.stats_interval : 1.0;
   double next_t = interval;
@@ -205,10 +196,6 @@ void Control::loop() {
     if (e < next_t) continue;
     next_t += interval;
     const Totals now = collect();
-    {
-      tbb::spin_rw_mutex::scoped_lock lock(latest_mu_, /*write=*/true);
-      latest_ = now;
-    }
     if (opt_.stats_interval > 0) print_block(now, prev, e - prev_t, e);
     prev = now;
     prev_t = e;
@@ -351,7 +338,7 @@ std::string Control::stats_json(const Totals& t, double elapsed_s) const {
 
 int Control::tel_stats(const char*, const char*, rte_tel_data* d) {
   if (g_control == nullptr) return -1;
-  const Totals t = g_control->latest();
+  const Totals t = g_control->collect();  // fresh: a seqlock read per worker
   rte_tel_data_start_dict(d);
 #define TCPTERM_X(name, help) rte_tel_data_add_dict_u64(d, #name, t.driver.name);
   TCPTERM_DRIVER_COUNTERS(TCPTERM_X)
@@ -371,7 +358,7 @@ int Control::tel_stats(const char*, const char*, rte_tel_data* d) {
 
 int Control::tel_states(const char*, const char*, rte_tel_data* d) {
   if (g_control == nullptr) return -1;
-  const Totals t = g_control->latest();
+  const Totals t = g_control->collect();
   rte_tel_data_start_dict(d);
   for (size_t s = 0; s < kTcpStateCount; ++s)
     rte_tel_data_add_dict_u64(d, std::string(kTcpStateNames[s]).c_str(), t.engine.states[s]);

@@ -10,9 +10,9 @@
 // readable with dpdk-telemetry.py; telemetry names allow no dots, so a knob is
 // "tcp/fin_timeout" there) and become the --stats-json summary on exit.
 //
-// Where threads meet here (the control thread writes the latest totals, the
-// telemetry thread reads them) a TBB reader-writer spin lock guards the copy;
-// nothing of this is on the packet path.
+// Every reader (the control thread, the telemetry thread, the exit summary)
+// sums the workers' seqlock slots itself: readers never wait for each other and
+// the poll loops never wait for anyone.
 #pragma once
 
 #include <atomic>
@@ -20,8 +20,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <oneapi/tbb/spin_rw_mutex.h>
 
 #include "config/config.h"
 #include "drivers/dpdk/runtime.h"
@@ -55,7 +53,6 @@ class Control {
   void join();    // after the stop flag is set
 
   Totals collect() const;                     // sums the workers' snapshots now
-  Totals latest() const;                      // what the control thread last collected
   std::string stats_json(const Totals& t, double elapsed_s) const;
   std::string config_text() const;            // "key = value" lines, as /tcpterm/config gives them
 
@@ -73,8 +70,6 @@ class Control {
   std::atomic<bool>& stop_;
   pthread_t thread_{};
   bool started_ = false;
-  mutable tbb::spin_rw_mutex latest_mu_;
-  Totals latest_{};
   std::vector<std::pair<std::string, std::string>> config_kv_;
   std::vector<std::string> link_;  // last link status per port, printed on change
 };

@@ -84,7 +84,7 @@ Runtime::Runtime(const Config& cfg, const RuntimeOptions& ro, std::atomic<bool>&
       // RX rings full, TX rings full, the spares, one burst in flight and a steering
       // ring per worker, for every worker on the socket; plus the per-lcore caches.
       const uint64_t per_worker = ro_.ports.size() * (uint64_t{ro_.rx_descriptors} + ro_.tx_descriptors) +
-                                  64 + 2 * kMaxBurst + (multi ? ro_.steering_ring_size : 0);
+                                  Worker::kSpareMbufs + 2 * kMaxBurst + (multi ? ro_.steering_ring_size : 0);
       need = workers_on[s] * (per_worker + ro_.mbuf_cache * 3 / 2) + 1024;
     }
     const uint32_t n = round_up_pow2_minus1(need);

@@ -51,7 +51,7 @@ int Worker::run() {
     s_.stop->store(true, std::memory_order_relaxed);
     return -1;
   }
-  refill_spares();
+  refill_spares(kSpare);
   if (count_ > 0) buf_cap_ = static_cast<uint16_t>(rte_pktmbuf_tailroom(spare_[head_]));
   else buf_cap_ = static_cast<uint16_t>(rte_pktmbuf_data_room_size(s_.pool) - RTE_PKTMBUF_HEADROOM);
 
@@ -106,10 +106,10 @@ void Worker::poll_once(Nanos now, bool& did_work) {
   if (!did_work || now - last_advance_ >= kAdvanceEvery) {
     last_advance_ = now;
     for (uint32_t p = 0; p < s_.ports; ++p) {
-      if (tx_[p].n + kLend > kPending) flush(p);
-      refill_spares();
+      if (tx_[p].n + kLendAdvance > kPending) flush(p);
+      refill_spares(kLendAdvance);
       const uint32_t avail = count_ - head_;
-      TxFrames tx{spare_data_ + head_, spare_len_ + head_, avail < kLend ? avail : kLend, 0, buf_cap_};
+      TxFrames tx{spare_data_ + head_, spare_len_ + head_, avail < kLendAdvance ? avail : kLendAdvance, 0, buf_cap_};
       engines_[p]->advance(now, tx);
       for (uint32_t i = 0; i < tx.count; ++i) {
         rte_mbuf* m = spare_[head_ + i];
@@ -183,7 +183,7 @@ void Worker::process(rte_mbuf** pkts, uint32_t n, uint32_t p, Nanos now) {
       continue;
     }
     if (tx.n + kLend + 1 > kPending) flush(p);
-    if (count_ - head_ < kLend) refill_spares();
+    if (count_ - head_ < kLend) refill_spares(kLend);
     const uint32_t avail = count_ - head_;
     TxFrames out{spare_data_ + head_, spare_len_ + head_, avail < kLend ? avail : kLend, 0, buf_cap_};
     uint16_t reply_len = 0;
@@ -210,8 +210,8 @@ void Worker::process(rte_mbuf** pkts, uint32_t n, uint32_t p, Nanos now) {
   if (tx.n >= s_.burst) flush(p);
 }
 
-void Worker::refill_spares() {
-  if (count_ - head_ >= kLend) return;
+void Worker::refill_spares(uint32_t need) {
+  if (count_ - head_ >= need) return;
   // Move what is left to the front, then top up in one bulk allocation.
   uint32_t k = 0;
   for (uint32_t i = head_; i < count_; ++i, ++k) {

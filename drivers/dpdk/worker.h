@@ -96,13 +96,18 @@ class Worker {
   // be built (the message is printed; the runtime stops everything).
   int run();
 
+  static constexpr uint32_t kSpareMbufs = 320;  // TX spares a worker holds (pool sizing)
+
   // After run() returned: mbufs still held (TX batches, spares) are freed here,
   // so that the pools are whole again when the ports are closed.
   void release_mbufs();
 
  private:
-  static constexpr uint32_t kSpare = 64;      // pre-allocated TX mbufs kept at hand
-  static constexpr uint32_t kLend = 16;       // at most this many lent per frame
+  static constexpr uint32_t kSpare = kSpareMbufs;  // pre-allocated TX mbufs kept at hand
+  static constexpr uint32_t kLend = 16;       // at most this many lent per received frame
+  // Lent to advance(): timers expire in batches (a SYN queue's SYN-ACK retransmissions
+  // fall due together), each wanting a buffer.
+  static constexpr uint32_t kLendAdvance = 256;
   static constexpr uint32_t kPending = 2 * kMaxBurst;
   static constexpr uint32_t kPrefetch = 3;    // frames ahead whose data is prefetched
 
@@ -115,7 +120,7 @@ class Worker {
   void process(rte_mbuf** pkts, uint32_t n, uint32_t port_idx, Nanos now);
   void process_steered(rte_mbuf** pkts, uint32_t n, Nanos now);
   void steer(rte_mbuf** pkts, uint32_t n, uint32_t port_idx, Nanos now);
-  void refill_spares();
+  void refill_spares(uint32_t need);  // tops the stack up when fewer than `need` are left
   void flush(uint32_t port_idx);
   void flush_all();
   void publish(Nanos now);

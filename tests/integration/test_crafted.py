@@ -57,16 +57,20 @@ def main():
     # Once the flood has filled the SYN queue (cookies going out), kernel clients
     # connect in rounds while it goes on; every one must be served.
     h.wait_for(lambda: t.telemetry("/tcpterm/stats")["syncookies_sent"] > 0, 60, "the flood to overflow the SYN queue")
-    for _ in range(3):
+    # At least three rounds, and until the flood has gone round once.
+    rounds = 0
+    while rounds < 3 or t.telemetry("/tcpterm/stats")["syncookies_sent"] < len(flood):
         assert sender.poll() is None, "the flood stopped early"
+        assert rounds < 100, "the flood does not get through"
         during = h.load(ns, a.load, "http", connections=200, concurrency=20, timeout=30)
         assert during["completed"] == 200, during
+        rounds += 1
     sender.terminate()
     sender.wait(timeout=30)
     time.sleep(1.2)  # one statistics interval
     st = t.telemetry("/tcpterm/stats")
     # The queue stayed full, so the kernel clients got in with cookies.
-    assert st["syncookies_sent"] >= len(flood) // 2 and st["syncookies_recv"] > 0, st
+    assert st["syncookies_sent"] >= len(flood) and st["syncookies_recv"] > 0, st
 
     # Malformed frames, each dropped and counted by reason.
     from scapy.all import Ether, IP, TCP, raw
