@@ -35,6 +35,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <string>
 #include <iterator>
 #include <memory>
 #include <random>
@@ -361,6 +363,11 @@ int main(int argc, char** argv) {
                 "Linux accept()+close() (loopback) %.0f, ratio %.2f\n",
                 g_tcpterm_cps, g_kernel_cps, g_tcpterm_cps / g_kernel_cps);
   benchmark::Shutdown();
-  if (eal_ok) rte_eal_cleanup();
+  if (eal_ok) {
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all(runtime_dir, ec);  // EAL leaves it behind
+  }
   return 0;
 }

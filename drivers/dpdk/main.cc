@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -117,6 +118,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tcpterm: %s\n", e.what());
     rc = 1;
   }
+  // EAL leaves its runtime directory (config, memory maps, telemetry socket) behind.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all(runtime_dir, ec);
   return rc == 0 ? 0 : 1;
 }
