@@ -33,17 +33,22 @@ void Engine::cancel_timer(Tcb& t) {
   t.timer_kind = TimerKind::none;
 }
 
+// Time left until `since` (engine milliseconds, wrapping) + span; 0 if passed.
+static Nanos ms_left(uint32_t now_ms, uint32_t since_ms, uint64_t span_ms) {
+  const uint32_t elapsed = now_ms - since_ms;  // wraps correctly across 2^32 ms
+  return elapsed >= span_ms ? 0 : millis(span_ms - elapsed);
+}
+
 Nanos Engine::idle_deadline(const Tcb& t) const {
   Nanos d = 0;
   if ((t.app_state & app_bits::kKeepalive) &&
       in_state(t.state, bit(TcpState::ESTABLISHED) | bit(TcpState::CLOSE_WAIT) | bit(TcpState::FIN_WAIT_1) |
                             bit(TcpState::FIN_WAIT_2))) {
-    const Nanos last = millis(t.rcv_tstamp_ms);
-    d = t.probes_out == 0 ? last + seconds(knobs_.keepalive_time) : now_ + seconds(knobs_.keepalive_intvl);
-    if (t.probes_out == 0 && d < now_) d = now_;
+    d = t.probes_out == 0 ? now_ + ms_left(now_ms(), t.rcv_tstamp_ms, uint64_t{knobs_.keepalive_time} * 1000)
+                          : now_ + seconds(knobs_.keepalive_intvl);
   }
   if ((t.app_state & app_bits::kHttpIdle) && t.listener != kNoListener) {
-    const Nanos h = millis(t.idle_since_ms) + millis(listeners_[t.listener].http_keepalive_timeout_ms);
+    const Nanos h = now_ + ms_left(now_ms(), t.idle_since_ms, listeners_[t.listener].http_keepalive_timeout_ms);
     if (d == 0 || h < d) d = h;
   }
   return d;
@@ -156,9 +161,8 @@ void Engine::on_timer(Tcb& t) {
       destroy(t);
       return;
     case TimerKind::idle: {
-      const uint32_t sent = tx_->count;
       if ((t.app_state & app_bits::kHttpIdle) && t.listener != kNoListener &&
-          now_ >= millis(t.idle_since_ms) + millis(listeners_[t.listener].http_keepalive_timeout_ms)) {
+          ms_left(now_ms(), t.idle_since_ms, listeners_[t.listener].http_keepalive_timeout_ms) == 0) {
         ++stats_.counters.http_keepalive_timeouts;
         t.app_state = static_cast<uint8_t>(t.app_state & ~app_bits::kHttpIdle);
         if (!app_close(t)) return;
@@ -170,8 +174,7 @@ void Engine::on_timer(Tcb& t) {
           in_state(t.state, bit(TcpState::ESTABLISHED) | bit(TcpState::CLOSE_WAIT) | bit(TcpState::FIN_WAIT_1) |
                                 bit(TcpState::FIN_WAIT_2)) &&
           t.snd_una == t.snd_nxt) {
-        const Nanos elapsed = now_ - millis(t.rcv_tstamp_ms);
-        if (elapsed >= seconds(knobs_.keepalive_time)) {
+        if (ms_left(now_ms(), t.rcv_tstamp_ms, uint64_t{knobs_.keepalive_time} * 1000) == 0) {
           if (t.probes_out >= knobs_.keepalive_probes) {
             ++stats_.counters.keepalive_timeouts;
             send_active_rst(t);
@@ -186,7 +189,6 @@ void Engine::on_timer(Tcb& t) {
           return;
         }
       }
-      (void)sent;
       rearm_timer(t);
       return;
     }
