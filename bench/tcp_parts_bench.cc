@@ -98,6 +98,20 @@ void BM_HttpScanRequest(benchmark::State& st) {
 }
 BENCHMARK(BM_HttpScanRequest);
 
+// bench_lifecycle's request: no Connection header, every byte skipped after the names.
+constexpr std::string_view kPlainRequest = "GET / HTTP/1.1\r\nHost: 10.0.0.1\r\nUser-Agent: bench\r\n\r\n";
+
+void BM_HttpScanPlainRequest(benchmark::State& st) {
+  const auto* p = reinterpret_cast<const uint8_t*>(kPlainRequest.data());
+  for (auto _ : st) {
+    HttpScanner h;
+    size_t used = 0;
+    benchmark::DoNotOptimize(h.feed(p, kPlainRequest.size(), used));
+  }
+  st.SetBytesProcessed(static_cast<int64_t>(st.iterations() * kPlainRequest.size()));
+}
+BENCHMARK(BM_HttpScanPlainRequest);
+
 void BM_HttpScanByteAtATime(benchmark::State& st) {
   const auto* p = reinterpret_cast<const uint8_t*>(kRequest.data());
   for (auto _ : st) {

@@ -80,6 +80,25 @@ HttpScanner::Result HttpScanner::feed(const uint8_t* p, size_t n, size_t& consum
         flags |= kLineNonEmpty;
         if (i == n) break;
       }
+      // The CRLF that ends the line, and the CRLF that may end the header,
+      // in one step each when both bytes are here and within the limit.
+      if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n' && count + 2 <= kMaxRequest) {
+        if (phase == kSkipValue || (flags & kLineNonEmpty)) phase = kLineStart;  // else an empty leading line
+        flags &= ~kLineNonEmpty;
+        count += 2;
+        i += 2;
+        if (phase == kLineStart && i + 1 < n && p[i] == '\r' && p[i + 1] == '\n' &&
+            count + 2 <= kMaxRequest) {
+          count += 2;
+          i += 2;
+          phase = kComplete;
+          result = Result::complete;
+          break;
+        }
+        if (i == n) break;
+        --i;  // the loop's ++i brings us to the next line's first byte
+        continue;
+      }
     } else if (phase == kName && idx == kNoMatch) {
       // The rest of a header name that is not Connection: up to the colon.
       const size_t stop = i + std::min<size_t>(n - i, kMaxRequest - count);
