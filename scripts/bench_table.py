@@ -16,11 +16,19 @@ def fmt_counter(name, value):
 
 def main(paths):
     rows = []
+    seen_errors = set()
     for path in paths:
         with open(path) as f:
             doc = json.load(f)
         ctx = doc.get("context", {})
         for b in doc["benchmarks"]:
+            if b.get("error_occurred"):
+                # A skipped benchmark (e.g. no DPDK port) reports its reason, not a time.
+                name = b.get("run_name", b["name"])
+                if name not in seen_errors:
+                    seen_errors.add(name)
+                    rows.append((name, "skipped", b.get("error_message", "")))
+                continue
             if b.get("aggregate_name", "median") != "median":
                 continue
             name = b.get("run_name", b["name"]).removesuffix("_median")

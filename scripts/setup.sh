@@ -11,7 +11,7 @@ PACKAGES=(
   libtbb-dev                                # threads off the packet path
   libgtest-dev libbenchmark-dev             # tests/ and bench/
   libtomlplusplus-dev                       # config/
-  python3 python3-scapy iproute2            # integration tests: crafted segments, namespaces
+  python3 python3-scapy iproute2 procps     # integration tests and the net_tap run: scapy, ip/ss, sysctl
 )
 
 missing=()
