@@ -72,9 +72,18 @@ bool Engine::emit_raw(const MacAddr& dst, const FlowKey& k, uint32_t seq, uint32
   if (tx_csum_offload_) {
     store_be16(th + 16, static_cast<uint16_t>(~csum_fold(pseudo)));
   } else {
-    store_be16(ip + 10, ipv4_header_csum(ip, 20));
-    uint32_t sum = payload_sum != nullptr ? *payload_sum + pseudo : csum_add(pseudo, th + th_len, len);
-    store_be16(th + 16, csum_fold(csum_add(sum, th, th_len)));
+    // The fixed header words are summed from the values, not re-read from the
+    // bytes just stored (a load right after byte stores stalls on store forwarding).
+    const uint64_t addrs = uint64_t{k.laddr >> 16} + (k.laddr & 0xffff) + (k.raddr >> 16) + (k.raddr & 0xffff);
+    const uint64_t ip_sum = 0x4500u + 20 + tcp_len + 0x4000u + (uint64_t{cfg_.engine.ttl} << 8 | 6) + addrs;
+    store_be16(ip + 10, csum_fold(static_cast<uint32_t>(ip_sum)));
+    uint64_t tcp_sum = uint64_t{pseudo} + k.lport + k.rport + (seq >> 16) + (seq & 0xffff) + (ack >> 16) +
+                       (ack & 0xffff) + ((th_len / 4) << 12 | flags) + window;
+    tcp_sum = (tcp_sum & 0xffffffff) + (tcp_sum >> 32);
+    uint32_t sum = static_cast<uint32_t>((tcp_sum & 0xffff) + (tcp_sum >> 16));
+    if (th_len > 20) sum = csum_add(sum, th + 20, th_len - 20);  // options
+    if (len != 0) sum = payload_sum != nullptr ? sum + *payload_sum : csum_add(sum, th + th_len, len);
+    store_be16(th + 16, csum_fold(sum));
   }
   tx_->lens[tx_->count++] = static_cast<uint16_t>(frame_len);
   if (retrans) {
