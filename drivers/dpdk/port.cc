@@ -71,8 +71,19 @@ PortInfo setup_port(const PortOptions& opt, uint16_t queues, const RuntimeOption
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
     p.fast_free = true;
   }
-  rc = rte_eth_dev_configure(pid, queues, queues, &conf);
-  if (rc != 0) throw PortError(err("cannot configure", p.name, rc));
+  // With idle back-off, an idle poll loop sleeps until its RX queue interrupts
+  // (DPDK's power-management way, as l3fwd-power); ports without RX interrupts
+  // are configured without them and the loop sleeps in short quanta instead.
+  if (ro.idle_backoff) {
+    conf.intr_conf.rxq = 1;
+    rc = rte_eth_dev_configure(pid, queues, queues, &conf);
+    if (rc == 0) p.rx_interrupts = true;
+    else conf.intr_conf.rxq = 0;
+  }
+  if (!p.rx_interrupts) {
+    rc = rte_eth_dev_configure(pid, queues, queues, &conf);
+    if (rc != 0) throw PortError(err("cannot configure", p.name, rc));
+  }
 
   uint16_t rxd = static_cast<uint16_t>(ro.rx_descriptors);
   uint16_t txd = static_cast<uint16_t>(ro.tx_descriptors);

@@ -31,6 +31,7 @@ struct PortInfo {
   bool rx_ip_checksum = false;  // the port verifies IPv4 header checksums
   bool rx_tcp_checksum = false; // the port verifies TCP checksums
   bool fast_free = false;       // TX queues free mbufs without refcount checks
+  bool rx_interrupts = false;   // RX queue interrupts (idle back-off sleeps until a frame arrives)
 };
 
 // Thrown at start-up only (never on the packet path).

@@ -105,12 +105,13 @@ Runtime::Runtime(const Config& cfg, const RuntimeOptions& ro, std::atomic<bool>&
     ports_.push_back(setup_port(po, static_cast<uint16_t>(nworkers), ro_, queue_pool, used_sockets == 1));
     const PortInfo& p = ports_.back();
     if (multi && !p.rss) any_steer_possible = true;
-    std::printf("tcpterm: port %u %s (%s) mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s, %s%s%s, link %s\n",
+    std::printf("tcpterm: port %u %s (%s) mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s, %s%s%s%s, link %s\n",
                 p.port_id, p.name.c_str(), p.driver.c_str(), p.mac.b[0], p.mac.b[1], p.mac.b[2], p.mac.b[3],
                 p.mac.b[4], p.mac.b[5], p.queues, p.queues == 1 ? "" : "s",
                 !multi ? "one worker" : p.rss ? "RSS on the TCP/IPv4 4-tuple" : "software steering",
                 p.rx_tcp_checksum ? ", RX checksum offload" : ", software checksums",
-                p.fast_free ? ", TX fast free" : "", link_status(p.port_id).c_str());
+                p.fast_free ? ", TX fast free" : "", p.rx_interrupts ? ", RX interrupts" : "",
+                link_status(p.port_id).c_str());
   }
   if (any_steer_possible) {
     const uint32_t rs = round_up_pow2(ro_.steering_ring_size);
@@ -139,6 +140,7 @@ Runtime::Runtime(const Config& cfg, const RuntimeOptions& ro, std::atomic<bool>&
       s.offload[p].ip_csum_verified = ports_[p].rx_ip_checksum;
       s.offload[p].l4_csum_verified = ports_[p].rx_tcp_checksum;
       s.mac[p] = ports_[p].mac;
+      s.rx_interrupts[p] = ports_[p].rx_interrupts;
       s.engine_seed[p] = random64();
     }
     s.pool = queue_pool[w];

@@ -55,6 +55,7 @@ int Worker::run() {
   if (count_ > 0) buf_cap_ = static_cast<uint16_t>(rte_pktmbuf_tailroom(spare_[head_]));
   else buf_cap_ = static_cast<uint16_t>(rte_pktmbuf_data_room_size(s_.pool) - RTE_PKTMBUF_HEADROOM);
 
+  rx_intr_ = s_.backoff.enabled() && setup_rx_interrupts();
   Nanos now = s_.clock.to_nanos(rte_rdtsc());
   publish(now);
   while (!s_.stop->load(std::memory_order_relaxed)) {
@@ -70,8 +71,12 @@ int Worker::run() {
         for (int i = 0; i < 16; ++i) rte_pause();
         break;
       case IdleBackoff::Action::sleep: {
-        const timespec ts{0, static_cast<long>(s_.backoff.sleep_ns())};
-        nanosleep(&ts, nullptr);
+        if (rx_intr_) {
+          sleep_until_rx();
+        } else {
+          const timespec ts{0, static_cast<long>(s_.backoff.sleep_ns())};
+          nanosleep(&ts, nullptr);
+        }
         ++c_.idle_sleeps;
         c_.idle_sleep_ns += s_.clock.to_nanos(rte_rdtsc()) - now;
         break;
@@ -81,6 +86,30 @@ int Worker::run() {
   flush_all();
   publish(s_.clock.to_nanos(rte_rdtsc()));
   return 0;
+}
+
+bool Worker::setup_rx_interrupts() {
+  // A frame steered from another worker arrives on a ring, which cannot wake
+  // an epoll wait: software steering keeps the nanosleep quanta.
+  if (s_.ring != nullptr) return false;
+  const uint16_t q = static_cast<uint16_t>(s_.index);
+  for (uint32_t p = 0; p < s_.ports; ++p) {
+    if (!s_.rx_interrupts[p]) return false;
+    if (rte_eth_dev_rx_intr_ctl_q(s_.port_id[p], q, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, nullptr) != 0)
+      return false;
+  }
+  return true;
+}
+
+void Worker::sleep_until_rx() {
+  // Arm, wait, disarm (l3fwd-power's pattern). Level-triggered queues (net_tap)
+  // wake at once if a frame came in since the last poll; the 1 ms cap keeps the
+  // engine's timers (millisecond ticks) running while nothing arrives.
+  const uint16_t q = static_cast<uint16_t>(s_.index);
+  for (uint32_t p = 0; p < s_.ports; ++p) rte_eth_dev_rx_intr_enable(s_.port_id[p], q);
+  rte_epoll_event ev[kMaxPorts];
+  rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, static_cast<int>(s_.ports), 1);
+  for (uint32_t p = 0; p < s_.ports; ++p) rte_eth_dev_rx_intr_disable(s_.port_id[p], q);
 }
 
 void Worker::poll_once(Nanos now, bool& did_work) {

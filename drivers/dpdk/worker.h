@@ -71,6 +71,7 @@ struct WorkerSetup {
   std::array<bool, kMaxPorts> steer{};          // software steering on this port
   std::array<ParseOptions, kMaxPorts> offload{}; // which checksums the port verified
   std::array<MacAddr, kMaxPorts> mac{};
+  std::array<bool, kMaxPorts> rx_interrupts{};    // the port's RX queues can wake a sleeping loop
   rte_mempool* pool = nullptr;   // the worker's socket's pool (TX spares)
   rte_ring* ring = nullptr;      // frames steered to this worker
   rte_ring* const* rings = nullptr;  // every worker's ring, by index
@@ -124,6 +125,8 @@ class Worker {
   void flush(uint32_t port_idx);
   void flush_all();
   void publish(Nanos now);
+  bool setup_rx_interrupts();   // true when every queue of this worker can wake it
+  void sleep_until_rx();        // idle: sleep until a frame arrives or 1 ms passes
 
   WorkerSetup s_;
   std::array<std::unique_ptr<Engine>, kMaxPorts> engines_{};
@@ -138,6 +141,7 @@ class Worker {
   std::unique_ptr<rte_mbuf*[]> steer_out_;  // software steering: workers x burst staging
   std::unique_ptr<uint32_t[]> steer_n_;
   DriverCounters c_{};
+  bool rx_intr_ = false;        // sleeping waits on RX interrupts (else nanosleep quanta)
   Nanos last_publish_ = 0;
   Nanos last_advance_ = 0;
   WorkerSnapshot snap_{};
