@@ -501,9 +501,12 @@ std::string unknown_key_message(std::string_view prefix, std::string_view key) {
 }
 
 // One TOML table -> one struct. `prefix` is "tcp", "listener.0", ...
+// Keys that a --set override supplies: a required key given there is not missing.
+using OverriddenKeys = std::set<std::string, std::less<>>;
+
 template <class Sec>
 void read_table(const toml::table* t, typename Sec::S& out, const std::string& prefix, const Where& table_w,
-                Diags& d) {
+                const OverriddenKeys& overridden, Diags& d) {
   std::set<std::string_view> seen;
   if (t)
     for (auto&& [key, node] : *t) {
@@ -519,7 +522,7 @@ void read_table(const toml::table* t, typename Sec::S& out, const std::string& p
               unknown_key_message<Sec>(prefix, key.str()));
     }
   Sec::visit([&](const auto& k) {
-    if (k.required && !seen.count(k.name))
+    if (k.required && !seen.count(k.name) && !overridden.count(prefix + "." + std::string(k.name)))
       d.add(table_w, prefix + "." + std::string(k.name), "missing, expected " + allowed(k));
   });
 }
@@ -529,13 +532,14 @@ void read_table(const toml::table* t, typename Sec::S& out, const std::string& p
 struct SourceMap {
   std::string source;
   std::map<std::string_view, std::vector<uint32_t>> unique_lines;
+  OverriddenKeys overridden = {};
 };
 
 template <class Sec>
 void read_section(const toml::node* n, Config& cfg, SourceMap& map, Diags& d) {
   if constexpr (!Sec::many) {
     read_table<Sec>(n ? n->as_table() : nullptr, Sec::in(cfg), std::string(Sec::name),
-                    n ? at(map.source, n->source()) : Where{map.source}, d);
+                    n ? at(map.source, n->source()) : Where{map.source}, map.overridden, d);
   } else {
     if (!n) return;
     const toml::array& arr = *n->as_array();
@@ -548,7 +552,7 @@ void read_section(const toml::node* n, Config& cfg, SourceMap& map, Diags& d) {
         continue;
       }
       typename Sec::S entry;
-      read_table<Sec>(e.as_table(), entry, prefix, w, d);
+      read_table<Sec>(e.as_table(), entry, prefix, w, map.overridden, d);
       const toml::node* u = e.as_table()->get(Sec::unique);
       map.unique_lines[Sec::name].push_back(u ? u->source().begin.line : w.line);
       Sec::in(cfg).push_back(std::move(entry));
@@ -625,6 +629,7 @@ Config read_document(const toml::table& root, const std::string& source,
                      const std::vector<std::string>& overrides) {
   Config cfg;
   SourceMap map{source, {}};
+  for (const auto& o : overrides) map.overridden.insert(o.substr(0, o.find('=')));
   Diags d;
   std::set<std::string_view> present;
   for (auto&& [key, node] : root) {

@@ -205,6 +205,18 @@ TEST(ConfigErrors, MissingRequiredKeys) {
             "t.toml:3: listener.0.port: missing, expected an integer in [1, 65535]");
 }
 
+// A required key that a --set supplies is not missing from the file.
+TEST(ConfigOverrides, SupplyARequiredKey) {
+  const Config cfg = load_config_string("[tcp]\nsack = 0\n", "t.toml", {"engine.addresses=198.18.0.2/24"});
+  ASSERT_EQ(cfg.engine.addresses.size(), 1u);
+  EXPECT_EQ(cfg.engine.addresses[0].prefix_len, 24);
+  EXPECT_EQ(cfg.tcp.sack, 0);
+  // Another key's override does not excuse the missing one.
+  EXPECT_EQ(error_of("[tcp]\nsack = 0\n", {"tcp.sack=1"}),
+            "t.toml: engine.addresses: missing, expected an array of 1 to 64 IPv4 addresses like "
+            "\"198.18.0.2/24\"");
+}
+
 TEST(ConfigErrors, BadAddresses) {
   auto addr = [](std::string_view list) { return error_of("[engine]\naddresses = [" + std::string(list) + "]\n"); };
   EXPECT_EQ(addr(""),
