@@ -33,6 +33,11 @@ def skip(why):
     sys.exit(SKIP)
 
 
+def on_cleanup(fn):
+    """Runs fn at exit, on an exception or on SIGINT/SIGTERM (last registered, first run)."""
+    _cleanups.append(fn)
+
+
 def _run_cleanups():
     while _cleanups:
         fn = _cleanups.pop()

@@ -52,6 +52,7 @@ def main():
     # Send from inside the namespace: a helper process with an AF_PACKET socket on
     # tcpterm0, which replays the flood until it is stopped.
     sender = subprocess.Popen(ns.cmd(sys.executable, "-c", _SENDER, h.IFACE, "repeat"), stdin=subprocess.PIPE)
+    h.on_cleanup(lambda: sender.poll() is None and sender.kill())
     sender.stdin.write(b"".join(len(f).to_bytes(2, "big") + f for f in flood))
     sender.stdin.close()
     # Once the flood has filled the SYN queue (cookies going out), kernel clients
