@@ -271,14 +271,8 @@ class FlowTable {
   TimeWaitRecord* insert_time_wait(const FlowKey& key, uint64_t hash) {
     assert(!find(key, hash) && "insert_time_wait: key already present");
     if (tw_free_ == kNil) [[unlikely]] return nullptr;
-    const uint32_t index = tw_free_;
-    TimeWaitRecord* r = tws_ + index;
-    tw_free_ = r->next;
-    asan_unpoison(r, sizeof *r);
-    *r = TimeWaitRecord{};
-    r->key = key;
-    insert_slot(make_slot(kTimeWait, index, tag_of(hash)));
-    ++tw_count_;
+    TimeWaitRecord* r = alloc_time_wait(key);
+    insert_slot(make_slot(kTimeWait, index_of(*r), tag_of(hash)));
     return r;
   }
 
@@ -295,17 +289,12 @@ class FlowTable {
     const uint32_t pos = slot_position(make_slot(kConn, conn_index, tag), tag);
     assert(pos != kNil && "conn_to_time_wait: connection not live");
     if (pos == kNil) [[unlikely]] return nullptr;
-    const uint32_t index = tw_free_;
-    TimeWaitRecord* r = tws_ + index;
-    tw_free_ = r->next;
-    asan_unpoison(r, sizeof *r);
-    *r = TimeWaitRecord{};
-    r->key = key;
-    slots_[pos] = make_slot(kTimeWait, index, tag);
+    TimeWaitRecord* r = alloc_time_wait(key);
+    slots_[pos] = make_slot(kTimeWait, index_of(*r), tag);
     free_conn(conn_index);
-    ++tw_count_;
     return r;
   }
+
 
   // Erasing an index that is not live is a bug (asserted); in release it
   // leaves the table unchanged.
@@ -448,6 +437,17 @@ class FlowTable {
   }
 
  private:
+  // Takes a record off the free list (precondition: one is free), cleared but for its key.
+  TimeWaitRecord* alloc_time_wait(const FlowKey& key) {
+    TimeWaitRecord* r = tws_ + tw_free_;
+    tw_free_ = r->next;
+    asan_unpoison(r, sizeof *r);
+    *r = TimeWaitRecord{};
+    r->key = key;
+    ++tw_count_;
+    return r;
+  }
+
   static constexpr uint32_t kNil = UINT32_MAX;
   static constexpr uint32_t kSlotsPerLine = 64 / sizeof(uint64_t);
   static constexpr uint32_t kIndexBits = 30;
