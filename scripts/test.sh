@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: set-up, then every GoogleTest suite in the
-# release build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole test suite, as CI runs it: set-up, then every suite (GoogleTest, and the
+# net_tap integration tests, which need root and skip with the reason otherwise) in
+# the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --asan
