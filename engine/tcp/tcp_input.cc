@@ -341,8 +341,21 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
     }
     return;
   }
+  // second check the RST bit, third (security) does not apply, fourth check the SYN bit.
+  // Before the trim: RFC 5961 3.2 judges an RST by its own SEG.SEQ (Linux
+  // tcp_validate_incoming compares the untrimmed TCP_SKB_CB(skb)->seq); an RST
+  // with payload starting before RCV.NXT is in the window, not an exact match.
+  if (s.flags & (RST | SYN)) [[unlikely]] {
+    if (s.flags & RST) {
+      rst_rcv(t, s);
+    } else {
+      syn_rcv_in_synchronized(t, s);
+    }
+    return;
+  }
+
   // Trim to the window: data before RCV.NXT (retransmitted) and beyond the right edge.
-  if (!(s.flags & SYN)) {
+  {
     if (seq_lt(s.seq, t.rcv_nxt)) {
       const uint32_t skip = t.rcv_nxt - s.seq;
       if (skip >= s.data_len) {
@@ -361,16 +374,6 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
       s.flags = static_cast<uint8_t>(s.flags & ~FIN);
       stats_.drops.count(DropReason::tcp_data_beyond_window);
     }
-  }
-
-  // second check the RST bit, third (security) does not apply, fourth check the SYN bit.
-  if (s.flags & (RST | SYN)) [[unlikely]] {
-    if (s.flags & RST) {
-      rst_rcv(t, s);
-    } else {
-      syn_rcv_in_synchronized(t, s);
-    }
-    return;
   }
 
   // fifth check the ACK field

@@ -132,6 +132,20 @@ TEST_F(EstablishedTest, InWindowRstGetsChallengeAck) {
   EXPECT_EQ(State(), TcpState::CLOSED);
 }
 
+// RFC 5961 3.2: exactness is judged on the RST's own SEG.SEQ, not on the
+// sequence number it would have after trimming retransmitted payload.
+TEST_F(EstablishedTest, RstWithPayloadStartingBeforeRcvNxtGetsChallengeAck) {
+  Est();
+  Send({RST | ACK, kPeerIsn + 1 - 100, iss + 1, 0, NoOpts(), std::string(200, 'r')});
+  ExpectSegment(ACK, iss + 1, kPeerIsn + 1, 511, Ts(OurTs(), peer_ts));
+  EXPECT_EQ(State(), TcpState::ESTABLISHED);
+  EXPECT_EQ(Drops(DropReason::tcp_rst_in_window), 1u);
+  EXPECT_EQ(Counters().rsts_received, 0u);
+  ConnInfo ci;
+  ASSERT_TRUE(eng->conn_info(Key(), ci));
+  EXPECT_EQ(ci.rcv_nxt, kPeerIsn + 1);  // the RST's payload is not taken either
+}
+
 TEST_F(EstablishedTest, OutOfWindowRstIsDroppedSilently) {
   Est();
   Send({RST, kPeerIsn + 100000, 0, 0, NoOpts()});
