@@ -133,7 +133,7 @@ bool Engine::app_run(Tcb& t) {
   return true;
 }
 
-void Engine::app_sent_acked(Tcb& t, bool& ack_now) {
+bool Engine::app_sent_acked(Tcb& t, bool& ack_now) {
   // The send queue drained: release its buffer; the application may go on.
   t.sndbuf = nullptr;
   t.sndbuf_seq = t.write_seq;
@@ -145,7 +145,9 @@ void Engine::app_sent_acked(Tcb& t, bool& ack_now) {
     --echo_in_use_;
     if (was_small) ack_now = true;  // window update: the buffer is free again
   }
-  app_run(t);
+  // The application may close here (a pipelined last request); past
+  // max_orphans that is an RST and the Tcb is destroyed.
+  return app_run(t);
 }
 
 bool Engine::app_send(Tcb& t, const uint8_t* p, uint32_t len) {

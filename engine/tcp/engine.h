@@ -219,7 +219,7 @@ class Engine {
   // app.cc: the applications and the calls they make (false: the Tcb is gone)
   uint32_t app_receive(Tcb& t, const uint8_t* data, uint32_t len);  // bytes taken
   bool app_run(Tcb& t);
-  void app_sent_acked(Tcb& t, bool& ack_now);
+  bool app_sent_acked(Tcb& t, bool& ack_now);  // false: the Tcb is gone (app_run)
   bool app_send(Tcb& t, const uint8_t* p, uint32_t len);
   bool app_close(Tcb& t);
   void app_shutdown(Tcb& t);

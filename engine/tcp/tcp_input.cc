@@ -592,7 +592,7 @@ bool Engine::ack_rcv(Tcb& t, const Seg& s, bool& ack_now) {
     t.snd_una = s.ack;
     t.retransmits = 0;
     if (t.sndbuf != nullptr && seq_geq(t.snd_una, t.write_seq)) {
-      app_sent_acked(t, ack_now);
+      if (!app_sent_acked(t, ack_now)) return false;  // the application reset it: t is gone
     }
     if (t.snd_una != t.snd_nxt) {
       schedule(t, TimerKind::retransmit, now_ + millis(t.rto_ms));  // RFC 6298 5.3

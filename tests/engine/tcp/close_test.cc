@@ -1,6 +1,7 @@
 // The closing states, each fixture built from the previous one (smoltcp's
 // socket_fin_wait_2() calls socket_fin_wait_1()). For every state: its normal
 // exits, an RST in it, a SYN in it, a duplicate of the last segment, its timer.
+#include "engine/tcp/http.h"
 #include "tests/engine/tcp/tcp_test_util.h"
 
 namespace tcpterm::tcp_test {
@@ -479,6 +480,31 @@ TEST_F(CloseTest, MaxOrphansCountsLiveOrphans) {
   EXPECT_EQ(out.front().p.flags, RST | ACK);  // a second orphan would exceed max_orphans
   EXPECT_EQ(eng->orphan_count(), 1u);
   ExpectInvariants();
+}
+
+// The application closes from inside an ACK (the ACK of response 1 lets it
+// send the pipelined response 2, then close); past max_orphans that close is
+// an RST and the Tcb is destroyed: the ACK's processing must stop there.
+TEST_F(CloseTest, MaxOrphansCloseFromInsideAnAckStopsOnTheDestroyedTcb) {
+  cfg.tcp.max_orphans = 0;
+  Start(AppKind::http);
+  Established();
+  ExpectNothing();
+  const std::string req1 = "GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n";
+  const std::string req2 = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+  const std::string r1 = make_http_response(0, true);
+  const uint32_t rcv = kPeerIsn + 1 + static_cast<uint32_t>(req1.size() + req2.size());
+  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), req1 + req2});
+  ExpectSegment(PSH | ACK, iss + 1, rcv, 511, OurTsOpts(), r1);
+  ExpectNothing();
+  const uint32_t una = iss + 1 + static_cast<uint32_t>(r1.size());
+  Send({ACK, rcv, una, 502, Ts(++peer_ts, OurTs())});
+  ExpectSegment(RST | ACK, una, rcv, 511, OurTsOpts());
+  ExpectNothing();
+  EXPECT_EQ(Counters().orphan_overflow, 1u);
+  ExpectGone();
+  Advance(seconds(1));  // no timer left on the dead slot
+  ExpectNothing();
 }
 
 }  // namespace
