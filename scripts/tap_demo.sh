@@ -35,6 +35,8 @@ cleanup() {
   set +e
   if [ -n "$tcpterm_pid" ] && kill -0 "$tcpterm_pid" 2>/dev/null; then
     kill -TERM "$tcpterm_pid"
+    for _ in $(seq 100); do kill -0 "$tcpterm_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$tcpterm_pid" 2>/dev/null
     wait "$tcpterm_pid" 2>/dev/null
   fi
   ip netns del "$ns" 2>/dev/null
@@ -54,11 +56,22 @@ ip netns exec "$ns" "$build"/tcpterm --file-prefix "$prefix" -- --stats-interval
   >"$log" 2>&1 &
 tcpterm_pid=$!
 tail -n +1 -f "$log" --pid "$tcpterm_pid" | sed -u 's/^/  tcpterm | /' &
-for _ in $(seq 100); do in_ns ip link show tcpterm0 >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 300); do in_ns ip link show tcpterm0 >/dev/null 2>&1 && break; sleep 0.1; done
+if ! in_ns ip link show tcpterm0 >/dev/null 2>&1; then
+  echo "tap_demo: tcpterm did not create tcpterm0; its output:" >&2
+  cat "$log" >&2
+  exit 1
+fi
 in_ns sysctl -qw net.ipv6.conf.tcpterm0.disable_ipv6=1
 in_ns ip addr add 198.18.0.1/24 dev tcpterm0
 in_ns ip link set tcpterm0 up
-sleep 1
+# Ready when a TCP connection to the http listener completes (ARP resolved, loop polling).
+ready=0
+for _ in $(seq 100); do
+  if load --port 80 --mode http --connections 1 --concurrency 1 --timeout 1 >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.1
+done
+[ "$ready" = 1 ] || { echo "tap_demo: tcpterm does not answer on 198.18.0.2:80" >&2; exit 1; }
 
 echo "== $n_http HTTP connections from the kernel (200 concurrent, 2 threads; tcpterm closes first)"
 load --port 80 --mode http --connections "$n_http" --concurrency 200 --threads 2
@@ -73,8 +86,13 @@ sleep 2.5  # two more statistics lines
 echo "== state distribution, kernel side (ss -tan in $ns)"
 in_ns ss -tanH | awk '{sum[$1]++} END {for (s in sum) printf "  %-20s %d\n", s, sum[s]}'
 kill -TERM "$tcpterm_pid"
-wait "$tcpterm_pid" || true
+stop_rc=0
+wait "$tcpterm_pid" || stop_rc=$?
 tcpterm_pid=""
+if [ "$stop_rc" -ne 0 ]; then
+  echo "tap_demo: tcpterm exited with status $stop_rc" >&2
+  exit 1
+fi
 sleep 0.2
 echo "== tcpterm's summary (--stats-json)"
 /usr/bin/python3 - "$stats_json" <<'PY'

@@ -53,10 +53,12 @@ std::vector<EalItem> eal_items(const std::vector<std::string>& args) {
       items.push_back({"", {a}});
       continue;
     }
-    const size_t eq = a.find('=');
-    const std::string key = a.substr(0, eq);
+    // "-l0-1": a short option with its value attached.
+    const bool attached = a.size() > 2 && a[1] != '-';
+    const size_t eq = attached ? std::string::npos : a.find('=');
+    const std::string key = attached ? a.substr(0, 2) : a.substr(0, eq);
     EalItem it{std::string(eal_family(key)), {a}};
-    if (eq == std::string::npos && !eal_flag(key) && i + 1 < args.size() && !args[i + 1].empty() &&
+    if (!attached && eq == std::string::npos && !eal_flag(key) && i + 1 < args.size() && !args[i + 1].empty() &&
         args[i + 1][0] != '-')
       it.tokens.push_back(args[++i]);
     if (eal_repeatable(key)) it.key.clear();  // never replaced

@@ -8,13 +8,27 @@
 #include <cinttypes>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 namespace tcpterm::dpdk {
 
 namespace {
 
-Control* g_control = nullptr;  // telemetry callbacks are plain C functions
+// Telemetry callbacks are plain C functions on EAL's telemetry thread, and DPDK
+// cannot unregister them: they find the Control through this pointer and hold
+// g_in_flight while they use it, so ~Control can clear it and wait them out.
+std::atomic<Control*> g_control{nullptr};
+std::atomic<int> g_in_flight{0};
+
+struct TelemetryUse {
+  Control* c;
+  TelemetryUse() {
+    g_in_flight.fetch_add(1);
+    c = g_control.load();
+  }
+  ~TelemetryUse() { g_in_flight.fetch_sub(1); }
+};
 
 std::string to_text(uint32_t v) { return std::to_string(v); }
 std::string to_text(uint16_t v) { return std::to_string(v); }
@@ -131,12 +145,16 @@ Control::Control(Runtime& rt, const Config& cfg, const ControlOptions& opt, std:
   link_.assign(rt.ports().size(), "");
 }
 
-Control::~Control() {
-  if (g_control == this) g_control = nullptr;
+Control::~Control() { detach_telemetry(); }
+
+void Control::detach_telemetry() {
+  Control* self = this;
+  g_control.compare_exchange_strong(self, nullptr);
+  while (g_in_flight.load() != 0) std::this_thread::yield();
 }
 
 void Control::start() {
-  g_control = this;
+  g_control.store(this);
   // Telemetry may be disabled (--no-telemetry): registration then fails harmlessly.
   rte_telemetry_register_cmd("/tcpterm/stats", &Control::tel_stats,
                              "tcpterm totals over all lcores: driver and engine counters, drops, mbufs");
@@ -161,12 +179,16 @@ void* Control::thread_main(void* self) {
 
 Totals Control::collect() const {
   Totals t;
-  WorkerSnapshot s;
+  std::lock_guard<std::mutex> lock(last_mu_);  // readers: control thread, telemetry, exit (never a worker)
+  if (last_.size() != rt_.workers()) last_.assign(rt_.workers(), WorkerSnapshot{});
   for (uint32_t w = 0; w < rt_.workers(); ++w) {
-    if (!rt_.read_snapshot(w, s)) continue;
-    add(t.driver, s.driver);
-    for (uint32_t p = 0; p < s.ports; ++p) t.engine += s.engine[p];
-    if (s.at > t.at) t.at = s.at;
+    WorkerSnapshot s;
+    // A worker rewriting its slot throughout the read keeps its last good copy, so totals never go down.
+    if (rt_.read_snapshot(w, s)) last_[w] = s;
+    const WorkerSnapshot& g = last_[w];
+    add(t.driver, g.driver);
+    for (uint32_t p = 0; p < g.ports; ++p) t.engine += g.engine[p];
+    if (g.at > t.at) t.at = g.at;
   }
   t.mbufs_in_use = rt_.mbufs_in_use();
   t.mbufs_total = rt_.mbufs_total();
@@ -337,8 +359,9 @@ std::string Control::stats_json(const Totals& t, double elapsed_s) const {
 // --- telemetry (the EAL telemetry thread calls these) ---
 
 int Control::tel_stats(const char*, const char*, rte_tel_data* d) {
-  if (g_control == nullptr) return -1;
-  const Totals t = g_control->collect();  // fresh: a seqlock read per worker
+  const TelemetryUse use;
+  if (use.c == nullptr) return -1;
+  const Totals t = use.c->collect();  // fresh: a seqlock read per worker
   rte_tel_data_start_dict(d);
 #define TCPTERM_X(name, help) rte_tel_data_add_dict_u64(d, #name, t.driver.name);
   TCPTERM_DRIVER_COUNTERS(TCPTERM_X)
@@ -350,15 +373,16 @@ int Control::tel_stats(const char*, const char*, rte_tel_data* d) {
   for (size_t i = 1; i < kDropReasonCount; ++i)
     if (t.engine.drops.by_reason[i] != 0)
       rte_tel_data_add_dict_u64(d, (std::string("drop_") += kDropReasonNames[i]).c_str(), t.engine.drops.by_reason[i]);
-  rte_tel_data_add_dict_u64(d, "mbufs_in_use", g_control->rt_.mbufs_in_use());
+  rte_tel_data_add_dict_u64(d, "mbufs_in_use", t.mbufs_in_use);
   rte_tel_data_add_dict_u64(d, "mbufs_total", t.mbufs_total);
-  rte_tel_data_add_dict_u64(d, "workers", g_control->rt_.workers());
+  rte_tel_data_add_dict_u64(d, "workers", use.c->rt_.workers());
   return 0;
 }
 
 int Control::tel_states(const char*, const char*, rte_tel_data* d) {
-  if (g_control == nullptr) return -1;
-  const Totals t = g_control->collect();
+  const TelemetryUse use;
+  if (use.c == nullptr) return -1;
+  const Totals t = use.c->collect();
   rte_tel_data_start_dict(d);
   for (size_t s = 0; s < kTcpStateCount; ++s)
     rte_tel_data_add_dict_u64(d, std::string(kTcpStateNames[s]).c_str(), t.engine.states[s]);
@@ -366,9 +390,10 @@ int Control::tel_states(const char*, const char*, rte_tel_data* d) {
 }
 
 int Control::tel_config(const char*, const char*, rte_tel_data* d) {
-  if (g_control == nullptr) return -1;
+  const TelemetryUse use;
+  if (use.c == nullptr) return -1;
   rte_tel_data_start_dict(d);
-  for (const auto& [k, v] : g_control->config_kv_) {
+  for (const auto& [k, v] : use.c->config_kv_) {
     // Telemetry names allow [A-Za-z0-9_/] only: "tcp.fin_timeout" is sent as
     // "tcp/fin_timeout". Strings are bounded (RTE_TEL_MAX_STRING_LEN); long values are cut.
     std::string name = k;

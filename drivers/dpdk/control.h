@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,9 @@ class Control {
 
   void start();   // registers the telemetry commands and starts the thread
   void join();    // after the stop flag is set
+  // Telemetry stops using this object; waits for callbacks in progress. Before the
+  // runtime shuts down (its pools go away), and again, harmlessly, in ~Control.
+  void detach_telemetry();
 
   Totals collect() const;                     // sums the workers' snapshots now
   std::string stats_json(const Totals& t, double elapsed_s) const;
@@ -71,6 +75,8 @@ class Control {
   pthread_t thread_{};
   bool started_ = false;
   std::vector<std::pair<std::string, std::string>> config_kv_;
+  mutable std::mutex last_mu_;                   // off the packet path: readers only
+  mutable std::vector<WorkerSnapshot> last_;     // last good snapshot per worker
   std::vector<std::string> link_;  // last link status per port, printed on change
 };
 

@@ -75,16 +75,17 @@ int main(int argc, char** argv) {
   std::vector<char*> eal_argv;
   for (std::string& s : eal_args) eal_argv.push_back(s.data());
   eal_argv.push_back(nullptr);
-  if (rte_eal_init(static_cast<int>(eal_args.size()), eal_argv.data()) < 0) {
-    std::fprintf(stderr, "tcpterm: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-    return 1;
-  }
-
+  // Before EAL starts (it does not use SIGINT/SIGTERM): a stop during start-up is
+  // seen by the runtime, which then returns at once and cleans up.
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  if (rte_eal_init(static_cast<int>(eal_args.size()), eal_argv.data()) < 0) {
+    std::fprintf(stderr, "tcpterm: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
 
   int rc = 0;
   try {
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
     rc = rt.run();
     g_stop.store(true);
     ctl.join();
+    ctl.detach_telemetry();
     const double elapsed = monotonic_s() - t0;
     rt.shutdown();
     const Totals t = ctl.collect();

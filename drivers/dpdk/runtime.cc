@@ -52,6 +52,10 @@ Runtime::Runtime(const Config& cfg, const RuntimeOptions& ro, std::atomic<bool>&
   if (ro_.ports.empty()) throw std::runtime_error("no [[port]] configured");
   if (ro_.ports.size() > kMaxPorts)
     throw std::runtime_error(str_cat("at most ", kMaxPorts, " ports are supported"));
+  // One frame per mbuf: the engine's MTU plus Ethernet must fit a buffer's data room.
+  if (ro_.mtu + 18 > RTE_MBUF_DEFAULT_DATAROOM)
+    throw std::runtime_error(str_cat("engine.mtu ", ro_.mtu, " does not fit one mbuf (", RTE_MBUF_DEFAULT_DATAROOM,
+                                     " bytes of data room): at most ", RTE_MBUF_DEFAULT_DATAROOM - 18));
   if (ro_.burst_size == 0 || ro_.burst_size > kMaxBurst)
     throw std::runtime_error(str_cat("dpdk.burst_size must be in [1, ", kMaxBurst, "]"));
 

@@ -11,8 +11,10 @@
 // owns (software steering, see steer.h) go to that worker's ring in bursts.
 //
 // Layout: the hot state (queues, TX batches, the spare-mbuf stack) sits in this
-// cache-aligned object allocated on the worker's own NUMA node; counters are
-// plain integers published to the control thread through a StatsSlot.
+// object, one per worker (allocated by the runtime at start); the engines it
+// owns are built on the worker's own lcore, so their tables are first touched
+// on its NUMA node. Counters are plain integers published to the control
+// thread through a cache-aligned StatsSlot.
 #pragma once
 
 #include <array>

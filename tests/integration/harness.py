@@ -62,8 +62,12 @@ def check_environment(need_scapy=False):
         skip("needs root (network namespaces, net_tap); CI runs as root")
     if not os.path.exists("/dev/net/tun"):
         skip("no /dev/net/tun: net_tap cannot create its interface")
-    if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
-        skip("`ip netns` does not work here (iproute2 missing or no namespace support)")
+    probe = f"tt-probe-{os.getpid()}"
+    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if r.returncode != 0:
+        skip(f"cannot create a network namespace (`ip netns add`: {r.stderr.strip() or 'failed'}); "
+             "needs iproute2 and CAP_SYS_ADMIN/CAP_NET_ADMIN")
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     if need_scapy:
         try:
             import scapy.all  # noqa: F401
@@ -109,6 +113,8 @@ class Tcpterm:
     """tcpterm on net_tap in `ns`, configured with the embedded tap.toml plus overrides."""
 
     def __init__(self, binary, ns, overrides=(), config=None, workers=1, eal=()):
+        # TIME_WAIT (2*msl) must outlast any run, however slow (ASan, a loaded CI box).
+        overrides = ["tcp.msl=3600", *overrides]
         self.ns = ns
         self.prefix = f"tt{os.getpid()}x{Netns._n}"
         self.json_path = f"/tmp/{self.prefix}.stats.json"

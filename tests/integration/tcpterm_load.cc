@@ -1,8 +1,7 @@
 // tcpterm-load: the load client of the integration tests and the main run. The
 // Linux kernel's own TCP stack is the client: every connection is a real
-// non-blocking socket, driven by one epoll loop per thread; the threads run in
-// a TBB task arena and their tallies meet in tbb::combinable (off any packet
-// path: this is a test tool).
+// non-blocking socket, driven by one epoll loop per thread; the threads'
+// tallies meet in tbb::combinable (off any packet path: this is a test tool).
 //
 // Modes, each a whole lifecycle per connection:
 //   http      connect, send one GET, read the response to EOF (the server closes
@@ -32,11 +31,10 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <oneapi/tbb/combinable.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/task_arena.h>
 
 namespace {
 
@@ -294,15 +292,18 @@ int main(int argc, char** argv) {
 
   tbb::combinable<Tally> tallies;
   const double t0 = now_s();
-  tbb::task_arena arena(static_cast<int>(o.threads));
-  arena.execute([&] {
-    tbb::parallel_for(0u, o.threads, [&](uint32_t th) {
+  // One OS thread per epoll loop, so the loops really run at once (a TBB
+  // parallel_for may run blocking bodies one after another); their tallies meet
+  // in tbb::combinable, one per thread, summed once at the end.
+  std::vector<std::thread> threads;
+  for (uint32_t th = 0; th < o.threads; ++th)
+    threads.emplace_back([&, th] {
       const uint64_t quota = o.connections / o.threads + (th < o.connections % o.threads ? 1 : 0);
       const uint32_t conc = o.concurrency / o.threads + (th < o.concurrency % o.threads ? 1 : 0);
       Loop loop(o, quota, std::max<uint32_t>(conc, 1), tallies.local());
       loop.run();
     });
-  });
+  for (std::thread& t : threads) t.join();
   const double elapsed = now_s() - t0;
 
   Tally all;

@@ -200,6 +200,10 @@ TEST(Cli, CommandLineEalOptionsReplaceTheConfigs) {
   // Flags take no value; --vdev and --log-level add up.
   EXPECT_EQ(merge_eal_args({"--no-huge", "-l", "0"}, {"--no-huge", "--vdev", "net_ring0", "--log-level", "*:debug"}),
             (std::vector<std::string>{"-l", "0", "--no-huge", "--vdev", "net_ring0", "--log-level", "*:debug"}));
+  // Short options with the value attached are the same option.
+  EXPECT_EQ(merge_eal_args({"-l", "0", "-m", "256"}, {"-l0-1", "-m512"}),
+            (std::vector<std::string>{"-l0-1", "-m512"}));
+  EXPECT_EQ(merge_eal_args({"-l0"}, {"--lcores", "0-1"}), (std::vector<std::string>{"--lcores", "0-1"}));
   EXPECT_EQ(merge_eal_args({"--vdev=a", "--log-level", "x:1"}, {"--vdev=b", "--log-level", "y:2"}),
             (std::vector<std::string>{"--vdev=a", "--log-level", "x:1", "--vdev=b", "--log-level", "y:2"}));
 }
