@@ -318,9 +318,14 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
   bool acceptable;
   if (s.len == 0) {
     acceptable = wnd == 0 ? s.seq == t.rcv_nxt : seq_in_window(Seq{s.seq}, Seq{t.rcv_nxt}, wnd);
+  } else if (wnd == 0) {
+    // RFC 9293 3.10.7.4: "special allowance should be made to accept valid
+    // ACKs, URGs, and RSTs" at a zero window; Linux tcp_sequence lets a
+    // segment at RCV.NXT through and tcp_data_queue drops its text and FIN.
+    acceptable = s.seq == t.rcv_nxt;
   } else {
-    acceptable = wnd != 0 && (seq_in_window(Seq{s.seq}, Seq{t.rcv_nxt}, wnd) ||
-                              seq_in_window(Seq{s.seq + s.len - 1}, Seq{t.rcv_nxt}, wnd));
+    acceptable = seq_in_window(Seq{s.seq}, Seq{t.rcv_nxt}, wnd) ||
+                 seq_in_window(Seq{s.seq + s.len - 1}, Seq{t.rcv_nxt}, wnd);
   }
   if (!acceptable) [[unlikely]] {
     if (s.flags & RST) {
@@ -355,7 +360,13 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
   }
 
   // Trim to the window: data before RCV.NXT (retransmitted) and beyond the right edge.
-  {
+  bool text_dropped = false;  // the window took none of it: ACK to say so
+  if (wnd == 0 && (s.data_len != 0 || (s.flags & FIN))) [[unlikely]] {
+    s.data_len = 0;
+    s.flags = static_cast<uint8_t>(s.flags & ~FIN);
+    text_dropped = true;
+    stats_.drops.count(DropReason::tcp_data_beyond_window);
+  } else {
     if (seq_lt(s.seq, t.rcv_nxt)) {
       const uint32_t skip = t.rcv_nxt - s.seq;
       if (skip >= s.data_len) {
@@ -386,7 +397,7 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
     if (!syn_received_ack(t, s)) return;
     established_now = true;
   }
-  bool ack_now = false;
+  bool ack_now = text_dropped;
   if (!ack_rcv(t, s, ack_now)) return;  // dropped, or the Tcb ended (LAST_ACK, CLOSING)
 
   // sixth, URG: not supported (RFC 6093: the urgent mechanism is deprecated); ignored.

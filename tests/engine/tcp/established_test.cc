@@ -84,6 +84,31 @@ TEST_F(EstablishedTest, DataBeyondTheWindowIsTrimmed) {
   ExpectSegment(ACK, iss + 1 + 4096, kPeerIsn + 4097, 32, OurTsOpts());
 }
 
+// RFC 9293 3.10.7.4: at RCV.WND = 0 a segment at RCV.NXT still has its ACK
+// processed (Linux tcp_sequence); only its text is dropped.
+TEST_F(EstablishedTest, ZeroWindowSegmentAtRcvNxtHasItsAckProcessed) {
+  Est(AppKind::echo);
+  const std::string k(1024, 'k');
+  for (uint32_t i = 0; i < 4; ++i) {
+    Send({ACK | PSH, kPeerIsn + 1 + i * 1024, iss + 1, 502, Now(), k});
+    ASSERT_EQ(out.size(), 1u);
+    out.clear();
+  }
+  ConnInfo ci;
+  ASSERT_TRUE(eng->conn_info(Key(), ci));
+  ASSERT_EQ(ci.rcv_nxt, kPeerIsn + 4097);  // the 4 KiB echo buffer is full: RCV.WND = 0
+  // New data with an ACK of all the echoes: the ACK frees the buffer, the data is not taken.
+  Send({ACK | PSH, kPeerIsn + 4097, iss + 1 + 4096, 502, Now(), "y"});
+  ExpectSegment(ACK, iss + 1 + 4096, kPeerIsn + 4097, 32, OurTsOpts());
+  ExpectNothing();
+  ASSERT_TRUE(eng->conn_info(Key(), ci));
+  EXPECT_EQ(ci.rcv_nxt, kPeerIsn + 4097);
+  EXPECT_EQ(State(), TcpState::ESTABLISHED);
+  // Its FIN is not taken either at a zero window; the window is open now, so it is.
+  Send({FIN | ACK, kPeerIsn + 4097, iss + 1 + 4096, 502, Now()});
+  ExpectSegment(FIN | ACK, iss + 1 + 4096, kPeerIsn + 4098, 32, OurTsOpts());
+}
+
 TEST_F(EstablishedTest, FinConsumesOneSequenceNumber) {
   Est();
   Send({FIN | ACK | PSH, kPeerIsn + 1, iss + 1, 502, Now(), "data"});
