@@ -174,9 +174,11 @@ void Engine::send_syn(Tcb& t, bool with_ack) {
 }
 
 // Linux tcp_oow_rate_limited: at most one ACK per invalid_ratelimit ms for
-// out-of-window segments that carry no data (they could be an ACK loop).
+// out-of-window segments that occupy no sequence space (they could be an
+// ACK loop). A FIN counts as Linux's seq != end_seq: a retransmitted FIN
+// (ours lost its ACK) is always re-ACKed.
 bool Engine::oow_rate_limited(Tcb& t, const Seg& s) {
-  if (s.data_len != 0 && !(s.flags & SYN)) return false;
+  if (s.len != 0 && !(s.flags & SYN)) return false;
   return oow_limit_hit(t);
 }
 

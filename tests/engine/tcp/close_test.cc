@@ -250,6 +250,32 @@ TEST_F(CloseTest, LastAckDuplicateFinIsAcked) {
   EXPECT_EQ(State(), TcpState::LAST_ACK);
 }
 
+// Linux tcp_oow_rate_limited exempts segments with seq != end_seq: a FIN
+// retransmitted twice within invalid_ratelimit is re-ACKed both times.
+TEST_F(CloseTest, LastAckFinRetransmissionsAreNotRateLimited) {
+  LastAck();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  Advance(millis(100));
+  ExpectNothing();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::LAST_ACK);
+  EXPECT_EQ(Counters().oow_acks_limited, 0u);
+}
+
+TEST_F(CloseTest, ClosingFinRetransmissionsAreNotRateLimited) {
+  Closing();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  Advance(millis(100));
+  ExpectNothing();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSING);
+  EXPECT_EQ(Counters().oow_acks_limited, 0u);
+}
+
 TEST_F(CloseTest, LastAckRetransmitsFinThenGivesUp) {
   cfg.tcp.orphan_retries = 1;
   LastAck();
