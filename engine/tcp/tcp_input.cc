@@ -51,10 +51,13 @@ void Engine::negotiate_options(Tcb& t, const TcpOptions& peer) {
     t.clear(tcb_flags::kTimestamps);
   }
   // RFC 9293 3.7.1: 536 when the peer sent no MSS; never above our own.
+  // Linux __tcp_mtu_to_mss/tcp_mtu_to_mss: raised to tcp_min_snd_mss
+  // (TCP_MIN_SND_MSS, 48) first, then the option bytes are subtracted, so a
+  // peer MSS of 1..11 cannot wrap (48 - 12 = 36 payload bytes with TS).
   uint32_t mss = peer.has_mss ? peer.mss : 536;
-  mss = std::min<uint32_t>(mss, our_mss_);
+  mss = std::max<uint32_t>(std::min<uint32_t>(mss, our_mss_), 48);
   if (t.has(tcb_flags::kTimestamps)) mss -= 12;  // every segment carries NOP NOP TS
-  t.snd_mss = static_cast<uint16_t>(std::max<uint32_t>(mss, 48));  // Linux TCP_MIN_SND_MSS
+  t.snd_mss = static_cast<uint16_t>(mss);
   t.cwnd = kInitialCwndSegs * t.snd_mss;
   t.ssthresh = 0xffffffffu;
 }

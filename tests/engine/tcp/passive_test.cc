@@ -52,6 +52,45 @@ TEST_F(PassiveTest, SynWithoutOptionsGetsNone) {
   ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 65408, NoOpts());
 }
 
+// A peer MSS below the option bytes must not underflow: Linux
+// tcp_mtu_to_mss raises it to tcp_min_snd_mss (48, TCP_MIN_SND_MSS) first,
+// then subtracts the options every segment carries (12 with timestamps).
+TEST_F(PassiveTest, TinyPeerMssIsRaisedToTheMinimumNotUnderflowed) {
+  cfg.listeners[0].http_body_size = 100;
+  Start(AppKind::http);
+  for (uint16_t m = 1; m <= 11; ++m) {
+    peer_port = static_cast<uint16_t>(kPeerPort + m);
+    TcpOptions o = LinuxSynOpts(peer_ts);
+    o.mss = m;
+    Send({SYN, kPeerIsn, 0, 64240, o});
+    ASSERT_EQ(out.size(), 1u);
+    iss = out.front().p.seq;
+    ts_off = out.front().p.opts.tsval - NowMs();
+    out.clear();
+    Send({ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
+    ExpectNothing();
+    ConnInfo ci;
+    ASSERT_TRUE(eng->conn_info(Key(), ci));
+    EXPECT_EQ(ci.snd_mss, 48 - 12) << "peer MSS " << m;
+  }
+  // The last one (MSS 11) answers a request in 36-byte segments.
+  const std::string req = "GET / HTTP/1.1\r\n\r\n";
+  const std::string resp = make_http_response(100, false);
+  ASSERT_LE(resp.size(), 10u * 36);  // all within the initial cwnd of 10 segments
+  const uint32_t rcv = kPeerIsn + 1 + static_cast<uint32_t>(req.size());
+  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), req});
+  ExpectSegment(ACK, iss + 1, rcv, 511, OurTsOpts(), resp.substr(0, 36));
+  ExpectSegment(ACK, iss + 37, rcv, 511, OurTsOpts(), resp.substr(36, 36));
+  std::string rest;
+  while (!out.empty()) {
+    EXPECT_LE(out.front().p.payload_len, 36u);
+    rest += out.front().payload();
+    out.pop_front();
+  }
+  EXPECT_EQ(rest, resp.substr(72));
+  ExpectInvariants();
+}
+
 TEST_F(PassiveTest, MssClampedToConfiguredMtu) {
   cfg.engine.mtu = 1000;
   Start(AppKind::discard);
