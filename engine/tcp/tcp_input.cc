@@ -293,7 +293,6 @@ void Engine::rtt_sample(Tcb& t, uint32_t rtt_us) {
 
 // ---------------------------------------------------------------- other states
 void Engine::tcb_rcv(Tcb& t, Seg& s) {
-  t.rcv_tstamp_ms = now_ms();
   const bool has_ts = t.has(tcb_flags::kTimestamps) && s.opts->has_timestamps;
 
   // Linux tcp_check_req: a retransmission of the SYN that created a
@@ -585,6 +584,9 @@ bool Engine::ack_rcv(Tcb& t, const Seg& s, bool& ack_now) {
     t.ts_recent = s.opts->tsval;
     t.ts_recent_stamp = now_s();
   }
+  // Linux tcp_ack: only a processed ACK proves the peer alive (the keepalive
+  // idle clock); unacceptable, PAWS-rejected or forged segments do not.
+  t.rcv_tstamp_ms = now_ms();
   t.probes_out = 0;
   if (seq_gt(s.ack, t.snd_una)) {
     const uint32_t acked = s.ack - t.snd_una;

@@ -366,6 +366,24 @@ TEST_F(EstablishedTest, KeepaliveProbesThenResets) {
   ExpectInvariants();
 }
 
+// Linux tcp_ack: the keepalive idle clock is refreshed by processed ACKs
+// only; an out-of-window segment does not postpone the probe.
+TEST_F(EstablishedTest, OutOfWindowSegmentDoesNotPostponeKeepalive) {
+  cfg.listeners[0].keepalive = true;
+  cfg.tcp.keepalive_time = 30;
+  cfg.tcp.keepalive_intvl = 5;
+  cfg.tcp.keepalive_probes = 2;
+  Est();
+  Advance(seconds(20));
+  Send({ACK, kPeerIsn + 1 + 100000, iss + 1, 502, Now()});
+  ExpectSegment(ACK, iss + 1, kPeerIsn + 1, 511, Ts(OurTs(), peer_ts - 1));
+  Advance(seconds(10) - millis(5));
+  ExpectNothing();
+  Advance(millis(10));
+  ExpectSegment(ACK, iss, kPeerIsn + 1, 511, Ts(OurTs(), peer_ts - 1));  // probe at 30 s, not 50 s
+  EXPECT_EQ(Counters().keepalive_probes, 1u);
+}
+
 TEST_F(EstablishedTest, AnsweredKeepaliveStartsOver) {
   cfg.listeners[0].keepalive = true;
   cfg.tcp.keepalive_time = 30;
