@@ -188,15 +188,24 @@ void Engine::tcp_rcv(uint8_t* frame, const ParsedFrame& p) {
   s.opts = &p.opts;
   s.src_mac = &p.eth_src;
   s.hash = flows_->hash(k);
+  s.accepted = false;
 
   const FlowRef ref = flows_->find(k, s.hash);
   if (ref.kind == FlowRef::Kind::conn) [[likely]] {
     Tcb& t = flows_->conn(ref.index);
+    // Replies to this segment go to its sender; timer-driven frames go to the
+    // MAC remembered from the last acceptable segment only, so one spoofed
+    // out-of-window frame cannot redirect them.
+    const MacAddr remembered = t.peer_mac;
     t.peer_mac = p.eth_src;
     if (t.state == TcpState::SYN_SENT) [[unlikely]] {
       syn_sent_rcv(t, s);
     } else {
       tcb_rcv(t, s);
+    }
+    if (!s.accepted) [[unlikely]] {
+      const FlowRef again = flows_->find(k, s.hash);  // the Tcb may be gone
+      if (again.kind == FlowRef::Kind::conn && again.index == ref.index) t.peer_mac = remembered;
     }
   } else if (ref.kind == FlowRef::Kind::time_wait) {
     time_wait_rcv(ref.index, p, s);

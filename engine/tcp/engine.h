@@ -150,6 +150,7 @@ class Engine {
     const TcpOptions* opts;
     const MacAddr* src_mac;
     uint64_t hash;       // the 4-tuple's flow-table hash (computed once per segment)
+    bool accepted;       // passed the sequence/RST/SYN checks: its MAC may be remembered
   };
 
   // engine.cc

@@ -241,6 +241,7 @@ void Engine::syn_sent_rcv(Tcb& t, Seg& s) {
     stats_.drops.count(DropReason::tcp_no_syn);
     return;
   }
+  s.accepted = true;
   t.irs = s.seq;
   t.rcv_nxt = s.seq + 1;
   negotiate_options(t, *s.opts);
@@ -388,6 +389,8 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
       stats_.drops.count(DropReason::tcp_data_beyond_window);
     }
   }
+
+  s.accepted = true;
 
   // fifth check the ACK field
   if (!(s.flags & ACK)) [[unlikely]] {

@@ -1,6 +1,8 @@
 // The closing states, each fixture built from the previous one (smoltcp's
 // socket_fin_wait_2() calls socket_fin_wait_1()). For every state: its normal
 // exits, an RST in it, a SYN in it, a duplicate of the last segment, its timer.
+#include <cstring>
+
 #include "engine/tcp/http.h"
 #include "tests/engine/tcp/tcp_test_util.h"
 
@@ -274,6 +276,22 @@ TEST_F(CloseTest, ClosingFinRetransmissionsAreNotRateLimited) {
   ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
   EXPECT_EQ(State(), TcpState::CLOSING);
   EXPECT_EQ(Counters().oow_acks_limited, 0u);
+}
+
+// A spoofed out-of-window frame is answered to its sender, but does not
+// redirect the timer-driven frames (the FIN retransmission).
+TEST_F(CloseTest, OutOfWindowFrameDoesNotChangeTheRememberedMac) {
+  FinWait1();
+  std::vector<uint8_t> f = Frame({ACK, kPeerIsn + 1 + 100000, iss + 1, 502, Ts(++peer_ts, OurTs())});
+  const MacAddr spoof{{0x02, 0, 0, 0, 0, 0x66}};
+  std::memcpy(f.data() + 6, spoof.b.data(), 6);  // Ethernet source
+  SendFrame(f);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out.front().p.eth_dst == spoof);  // the reply goes to the sender
+  EXPECT_EQ(out.front().p.flags, ACK);
+  out.clear();
+  Advance(millis(206));
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, Ts(OurTs(), peer_ts - 1));  // to kPeerMac
 }
 
 TEST_F(CloseTest, LastAckRetransmitsFinThenGivesUp) {
