@@ -91,6 +91,17 @@ TEST_F(PassiveTest, TinyPeerMssIsRaisedToTheMinimumNotUnderflowed) {
   ExpectInvariants();
 }
 
+// SYN|FIN to a listener gets no SYN-ACK (Linux tcp_rcv_state_process LISTEN:
+// "if (th->fin) goto discard"): here the frame parser drops it first.
+TEST_F(PassiveTest, SynFinToAListenerIsDiscarded) {
+  Start(AppKind::discard);
+  Send({SYN | FIN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
+  ExpectNothing();
+  EXPECT_EQ(eng->syn_queue_length(kPort), 0u);
+  EXPECT_EQ(Drops(DropReason::tcp_bad_flags), 1u);
+  EXPECT_EQ(eng->conn_count(), 0u);
+}
+
 TEST_F(PassiveTest, MssClampedToConfiguredMtu) {
   cfg.engine.mtu = 1000;
   Start(AppKind::discard);
