@@ -7,7 +7,7 @@ reps=${1:-5}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for exe in build/bench/bench_*; do
-  [ -x "$exe" ] || continue
+  [ -f "$exe" ] && [ -x "$exe" ] || continue  # skip meson's *.p object dirs
   name=$(basename "$exe")
   echo "running $name ($reps repetitions)..." >&2
   "$exe" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
