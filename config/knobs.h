@@ -102,7 +102,7 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
     "of TIME_WAIT; tcpterm makes it a knob.")                                                  \
   X(backlog, uint32_t, 4096, 1, 1048576, "net.core.somaxconn",                                 \
     "Accept-queue length of a listener that sets no backlog, and the cap on any listener's "   \
-    "backlog (listen() semantics).")
+    "backlog (listen() semantics: a queue holds backlog + 1 connections, as in Linux).")
 
 #define TCPTERM_ENGINE_KNOBS(X)                                                                \
   X(addresses, CidrList, required, 1, 64, "ip address add",                                   \
@@ -126,8 +126,8 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
     "first FIN), http (answers each HTTP/1.x request with a fixed response), echo (RFC 862), " \
     "discard (RFC 863), reset (aborts with RST).")                                             \
   X(backlog, uint32_t, 0, 0, 1048576, "listen() backlog",                                     \
-    "Accept-queue length; 0 uses tcp.backlog; capped at tcp.backlog as listen() is capped "   \
-    "at somaxconn.")                                                                           \
+    "Accept-queue length (it holds backlog + 1 connections, as Linux's listen()); 0 uses "    \
+    "tcp.backlog; capped at tcp.backlog as listen() is capped at somaxconn.")                  \
   X(accept_rate, uint32_t, 0, 0, 100000000, "",                                               \
     "Connections per second the application takes from the accept queue; 0: unlimited. "      \
     "Lower it to fill the queue.")                                                             \

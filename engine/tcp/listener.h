@@ -51,7 +51,9 @@ struct Listener {
   uint32_t http_keepalive_sum = 0;
 
   bool syn_queue_full() const { return half_open >= max_syn_backlog; }
-  bool accept_queue_full() const { return aq_len >= backlog; }
+  // `>` as Linux's sk_acceptq_is_full: a listener holds backlog + 1 established
+  // connections (the seeds' "backlog 511 accepts at most 512").
+  bool accept_queue_full() const { return aq_len > backlog; }
 
   // Refills the bucket up to now; returns how many connections may be taken.
   uint32_t refill(Nanos now) {

@@ -111,7 +111,7 @@ TEST_F(HandshakeTest, NewSynInSynReceivedReturnsToListen) {
 
 TEST_F(HandshakeTest, AcceptQueueHoldsConnectionsUntilTheAppTakesThem) {
   cfg.listeners[0].accept_rate = 10;  // the application accepts 10 per second
-  cfg.listeners[0].backlog = 2;
+  cfg.listeners[0].backlog = 1;       // holds backlog + 1 = 2, as Linux (sk_acceptq_is_full: >)
   Start(AppKind::close);
   const uint32_t a = SynFrom(40001);
   Send({ACK, kPeerIsn + 1, a + 1, 502, Ts(peer_ts, 0)});
@@ -165,16 +165,21 @@ TEST_F(HandshakeTest, QueuedConnectionTakesDataAndFinBeforeAccept) {
 
 TEST_F(HandshakeTest, AbortOnOverflowOffDropsFinalAckAndRetriesLater) {
   cfg.listeners[0].accept_rate = 1;
-  cfg.listeners[0].backlog = 1;
+  cfg.listeners[0].backlog = 1;  // holds backlog + 1 = 2, as Linux
   Start(AppKind::discard);
   const uint32_t a = SynFrom(40001);
   const uint32_t b = SynFrom(40002);
+  const uint32_t c = SynFrom(40003);
   out.clear();
   peer_port = 40001;
   Send({ACK, kPeerIsn + 1, a + 1, 502, Ts(peer_ts, 0)});
   EXPECT_EQ(State(), TcpState::ESTABLISHED);
   peer_port = 40002;
   Send({ACK, kPeerIsn + 1, b + 1, 502, Ts(peer_ts, 0)});
+  EXPECT_EQ(State(), TcpState::ESTABLISHED);
+  EXPECT_EQ(eng->accept_queue_length(kPort), 2u);
+  peer_port = 40003;
+  Send({ACK, kPeerIsn + 1, c + 1, 502, Ts(peer_ts, 0)});
   ExpectNothing();
   EXPECT_EQ(State(), TcpState::SYN_RECEIVED);
   EXPECT_EQ(Counters().listen_overflows, 1u);
@@ -183,28 +188,32 @@ TEST_F(HandshakeTest, AbortOnOverflowOffDropsFinalAckAndRetriesLater) {
   Advance(seconds(1) + millis(5));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out.front().p.flags, SYN | ACK);
-  EXPECT_EQ(out.front().p.dport, 40002);
+  EXPECT_EQ(out.front().p.dport, 40003);
   out.clear();
-  EXPECT_EQ(eng->accept_queue_length(kPort), 0u);
-  Send({ACK, kPeerIsn + 1, b + 1, 502, Ts(peer_ts, 0)});
+  EXPECT_EQ(eng->accept_queue_length(kPort), 1u);
+  Send({ACK, kPeerIsn + 1, c + 1, 502, Ts(peer_ts, 0)});
   EXPECT_EQ(State(), TcpState::ESTABLISHED);
   ExpectInvariants();
 }
 
 TEST_F(HandshakeTest, AbortOnOverflowOnResets) {
   cfg.listeners[0].accept_rate = 1;
-  cfg.listeners[0].backlog = 1;
+  cfg.listeners[0].backlog = 1;  // holds backlog + 1 = 2, as Linux
   cfg.tcp.abort_on_overflow = 1;
   Start(AppKind::discard);
   const uint32_t a = SynFrom(40001);
   const uint32_t b = SynFrom(40002);
+  const uint32_t c = SynFrom(40003);
   out.clear();
   peer_port = 40001;
   Send({ACK, kPeerIsn + 1, a + 1, 502, Ts(peer_ts, 0)});
   peer_port = 40002;
   Send({ACK, kPeerIsn + 1, b + 1, 502, Ts(peer_ts, 0)});
-  iss = b;
-  ExpectSegment(RST, b + 1, 0, 0, NoOpts());
+  ExpectNothing();
+  peer_port = 40003;
+  Send({ACK, kPeerIsn + 1, c + 1, 502, Ts(peer_ts, 0)});
+  iss = c;
+  ExpectSegment(RST, c + 1, 0, 0, NoOpts());
   EXPECT_EQ(State(), TcpState::CLOSED);
   EXPECT_EQ(eng->syn_queue_length(kPort), 0u);
   ExpectInvariants();
