@@ -176,6 +176,9 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
     "(software steering otherwise).")                                                          \
   X(rx_checksum_offload, bool, true, false, true, "",                                         \
     "Let the port verify IPv4 and TCP checksums where it can.")                                \
+  X(tx_checksum_offload, bool, true, false, true, "",                                         \
+    "Let the port fill in the IPv4 and TCP checksums of the TCP segments it sends where it "   \
+    "can (the engine writes them in software otherwise).")                                     \
   X(promiscuous, bool, false, false, true, "",                                                \
     "Receive frames for any destination MAC.")
 // clang-format on

@@ -308,10 +308,10 @@ std::string Control::stats_json(const Totals& t, double elapsed_s) const {
     const PortInfo& p = rt_.ports()[i];
     std::snprintf(b, sizeof b,
                   "%s{\"name\": \"%s\", \"driver\": \"%s\", \"mac\": \"%02x:%02x:%02x:%02x:%02x:%02x\", "
-                  "\"rss\": %s, \"rx_checksum_offload\": %s}",
+                  "\"rss\": %s, \"rx_checksum_offload\": %s, \"tx_checksum_offload\": %s}",
                   i ? ", " : "", json_escape(p.name).c_str(), json_escape(p.driver).c_str(), p.mac.b[0], p.mac.b[1],
                   p.mac.b[2], p.mac.b[3], p.mac.b[4], p.mac.b[5], p.rss ? "true" : "false",
-                  p.rx_tcp_checksum ? "true" : "false");
+                  p.rx_tcp_checksum ? "true" : "false", p.tx_checksum ? "true" : "false");
     j += b;
   }
   j += "],\n  \"driver\": {";

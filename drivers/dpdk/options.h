@@ -14,6 +14,7 @@ struct PortOptions {
   std::string device;              // "net_tap0,iface=tcpterm0" (a vdev) or a PCI address
   bool rss = true;                 // spread TCP/IPv4 by the 4-tuple in hardware where the port can
   bool rx_checksum_offload = true; // let the port verify IPv4/TCP checksums where it can
+  bool tx_checksum_offload = true; // let the port fill in IPv4/TCP checksums of sent segments
   bool promiscuous = false;
 };
 

@@ -64,6 +64,12 @@ PortInfo setup_port(const PortOptions& opt, uint16_t queues, const RuntimeOption
       p.rx_tcp_checksum = true;
     }
   }
+  // TX offload only with both: the engine's offload mode leaves both checksums to the port.
+  constexpr uint64_t kTxCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  if (opt.tx_checksum_offload && (info.tx_offload_capa & kTxCsum) == kTxCsum) {
+    conf.txmode.offloads |= kTxCsum;
+    p.tx_checksum = true;
+  }
   // Fast free needs every mbuf a TX queue frees to come from one pool with refcnt 1:
   // true when there is one pool (one socket); with software steering a frame may be
   // answered in place on another worker's queue, so several pools rule it out.

@@ -5,7 +5,9 @@
 // decided once here, never per packet: RSS on the TCP/IPv4 4-tuple when the port
 // has it (then a queue's flows all belong to its worker), software steering when
 // it has not; RX checksum verification when the port offers it (the engine then
-// skips its own), the software checksums otherwise.
+// skips its own), and TX IPv4+TCP checksum insertion when it offers both (the
+// engine then leaves the IPv4 checksum 0 and seeds the TCP one with the
+// pseudo-header sum), the software checksums otherwise.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,7 @@ struct PortInfo {
   bool rss = false;             // hardware spreads TCP/IPv4 by 4-tuple over the queues
   bool rx_ip_checksum = false;  // the port verifies IPv4 header checksums
   bool rx_tcp_checksum = false; // the port verifies TCP checksums
+  bool tx_checksum = false;     // the port fills in IPv4 and TCP checksums of sent segments
   bool fast_free = false;       // TX queues free mbufs without refcount checks
   bool rx_interrupts = false;   // RX queue interrupts (idle back-off sleeps until a frame arrives)
 };

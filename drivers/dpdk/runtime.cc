@@ -33,7 +33,7 @@ uint64_t random64() {
 RuntimeOptions runtime_options_from(const Config& cfg) {
   RuntimeOptions ro;
   for (const PortConfig& p : cfg.ports)
-    ro.ports.push_back(PortOptions{p.device, p.rss, p.rx_checksum_offload, p.promiscuous});
+    ro.ports.push_back(PortOptions{p.device, p.rss, p.rx_checksum_offload, p.tx_checksum_offload, p.promiscuous});
   ro.burst_size = cfg.dpdk.burst_size;
   ro.rx_descriptors = cfg.dpdk.rx_descriptors;
   ro.tx_descriptors = cfg.dpdk.tx_descriptors;
@@ -109,11 +109,12 @@ Runtime::Runtime(const Config& cfg, const RuntimeOptions& ro, std::atomic<bool>&
     ports_.push_back(setup_port(po, static_cast<uint16_t>(nworkers), ro_, queue_pool, used_sockets == 1));
     const PortInfo& p = ports_.back();
     if (multi && !p.rss) any_steer_possible = true;
-    std::printf("tcpterm: port %u %s (%s) mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s, %s%s%s%s, link %s\n",
+    std::printf("tcpterm: port %u %s (%s) mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s, %s%s%s%s%s, link %s\n",
                 p.port_id, p.name.c_str(), p.driver.c_str(), p.mac.b[0], p.mac.b[1], p.mac.b[2], p.mac.b[3],
                 p.mac.b[4], p.mac.b[5], p.queues, p.queues == 1 ? "" : "s",
                 !multi ? "one worker" : p.rss ? "RSS on the TCP/IPv4 4-tuple" : "software steering",
-                p.rx_tcp_checksum ? ", RX checksum offload" : ", software checksums",
+                p.rx_tcp_checksum ? ", RX checksum offload" : ", RX software checksums",
+                p.tx_checksum ? ", TX checksum offload" : ", TX software checksums",
                 p.fast_free ? ", TX fast free" : "", p.rx_interrupts ? ", RX interrupts" : "",
                 link_status(p.port_id).c_str());
   }
@@ -143,6 +144,7 @@ Runtime::Runtime(const Config& cfg, const RuntimeOptions& ro, std::atomic<bool>&
       s.steer[p] = multi && !ports_[p].rss;
       s.offload[p].ip_csum_verified = ports_[p].rx_ip_checksum;
       s.offload[p].l4_csum_verified = ports_[p].rx_tcp_checksum;
+      s.tx_checksum[p] = ports_[p].tx_checksum;
       s.mac[p] = ports_[p].mac;
       s.rx_interrupts[p] = ports_[p].rx_interrupts;
       s.engine_seed[p] = random64();

@@ -29,6 +29,18 @@ ParseOptions offload_flags(const rte_mbuf* m, ParseOptions port) {
   return o;
 }
 
+// Every frame the engine builds into a lent buffer is a TCP segment with a 20-byte
+// IPv4 header (build_segment); with TX offload the engine left the IPv4 checksum 0
+// and seeded the TCP one with the pseudo-header sum, and the port completes both.
+// Replies rewritten in place (ARP, ICMP echo) carry full software checksums and
+// keep ol_flags 0.
+inline void mark_tx_checksum(rte_mbuf* m, bool offload) {
+  if (!offload) return;
+  m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+  m->l2_len = 14;  // Ethernet header, no VLAN
+  m->l3_len = 20;  // IPv4 header, no options
+}
+
 }  // namespace
 
 Worker::~Worker() = default;
@@ -40,6 +52,7 @@ int Worker::run() {
     const Nanos now = s_.clock.to_nanos(rte_rdtsc());
     for (uint32_t p = 0; p < s_.ports; ++p) {
       engines_[p] = std::make_unique<Engine>(*s_.config, s_.mac[p], s_.engine_seed[p], now);
+      engines_[p]->set_tx_checksum_offload(s_.tx_checksum[p]);
       slot_of_port_[s_.port_id[p]] = static_cast<uint8_t>(p);
     }
     if (s_.ring != nullptr) {
@@ -144,6 +157,7 @@ void Worker::poll_once(Nanos now, bool& did_work) {
         rte_mbuf* m = spare_[head_ + i];
         m->data_len = spare_len_[head_ + i];
         m->pkt_len = m->data_len;
+        mark_tx_checksum(m, s_.tx_checksum[p]);
         tx_[p].m[tx_[p].n++] = m;
       }
       head_ += tx.count;
@@ -222,6 +236,7 @@ void Worker::process(rte_mbuf** pkts, uint32_t n, uint32_t p, Nanos now) {
       rte_mbuf* o = spare_[head_ + k];
       o->data_len = spare_len_[head_ + k];
       o->pkt_len = o->data_len;
+      mark_tx_checksum(o, s_.tx_checksum[p]);
       tx.m[tx.n++] = o;
     }
     head_ += out.count;

@@ -72,6 +72,7 @@ struct WorkerSetup {
   std::array<uint16_t, kMaxPorts> port_id{};
   std::array<bool, kMaxPorts> steer{};          // software steering on this port
   std::array<ParseOptions, kMaxPorts> offload{}; // which checksums the port verified
+  std::array<bool, kMaxPorts> tx_checksum{};     // the port fills in IPv4/TCP checksums of sent segments
   std::array<MacAddr, kMaxPorts> mac{};
   std::array<bool, kMaxPorts> rx_interrupts{};    // the port's RX queues can wake a sleeping loop
   rte_mempool* pool = nullptr;   // the worker's socket's pool (TX spares)

@@ -7,6 +7,8 @@ the runtime must carry, and the books balanced afterwards.
 - echo with shutdown(SHUT_WR) half-close: the echo comes back whole, then the
   engine's FIN (passive close);
 - abortive close with SO_LINGER 0: the kernel's RST ends the engine's connection;
+- with TX checksum offload on (net_tap fills in the checksums), so every
+  completed connection shows the offloaded checksums are right;
 - afterwards `ss` shows nothing stuck, tcpterm's counters agree with what the
   client saw, /tcpterm/* telemetry answers, and every mbuf is back.
 """
@@ -71,6 +73,11 @@ def main():
 
     s = t.stop()
     print(t.output()[-3000:])
+    # net_tap offers IPv4+TCP TX checksum insertion, so every segment above left
+    # its checksums to the port: the kernel drops segments with bad checksums,
+    # so every connection completing proves the offload path fills them in right.
+    assert s["ports"][0]["tx_checksum_offload"] is True, s["ports"]
+    assert "TX checksum offload" in t.output(), t.output()[:2000]
     eng = s["engine"]
     total = http_total + 500 + 300
     # Every connection the client made is one passive open that reached ESTABLISHED.
