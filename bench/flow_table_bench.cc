@@ -147,10 +147,9 @@ void BM_find_batch(benchmark::State& state) {
 // full-size table with room made for them: the table stays near capacity.
 constexpr size_t kChurnBatch = 4096;
 
-void BM_insert(benchmark::State& state) {
-  Fixture& f = fixture(static_cast<uint32_t>(state.range(0)));
-  Table& t = *f.table;
-  // Make room: drop kChurnBatch connections (put back at the end).
+// Makes room for a batch: erases kChurnBatch live connections and returns their
+// keys, which the benchmark puts back at the end.
+std::vector<FlowKey> make_room(Fixture& f, Table& t) {
   std::vector<FlowKey> removed;
   for (const FlowKey& k : f.present) {
     const FlowRef r = t.find(k);
@@ -159,6 +158,13 @@ void BM_insert(benchmark::State& state) {
     removed.push_back(k);
     if (removed.size() == kChurnBatch) break;
   }
+  return removed;
+}
+
+void BM_insert(benchmark::State& state) {
+  Fixture& f = fixture(static_cast<uint32_t>(state.range(0)));
+  Table& t = *f.table;
+  const std::vector<FlowKey> removed = make_room(f, t);
   std::vector<uint32_t> idx(kChurnBatch);
   size_t a = 0;
   for (auto _ : state) {
@@ -178,14 +184,7 @@ void BM_insert(benchmark::State& state) {
 void BM_erase(benchmark::State& state) {
   Fixture& f = fixture(static_cast<uint32_t>(state.range(0)));
   Table& t = *f.table;
-  std::vector<FlowKey> removed;
-  for (const FlowKey& k : f.present) {
-    const FlowRef r = t.find(k);
-    if (r.kind != FlowRef::Kind::conn) continue;
-    t.erase_conn(r.index);
-    removed.push_back(k);
-    if (removed.size() == kChurnBatch) break;
-  }
+  const std::vector<FlowKey> removed = make_room(f, t);
   std::vector<uint32_t> idx(kChurnBatch);
   size_t a = 0;
   for (auto _ : state) {
