@@ -150,6 +150,9 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   uint64_t hash(const FlowKey& key) const { return hasher_(key); }
+  // The part of the hash a slot stores (and that gives its home). An owner
+  // that keeps it can erase or convert its entry without hashing the key again.
+  static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
   // Prefetches the slots find() reads first: the 8 from the home on (one or two lines).
   void prefetch(uint64_t hash) const {
@@ -282,10 +285,15 @@ class FlowTable {
   // Conn is destroyed and freed. nullptr (and nothing changed) when the
   // TIME_WAIT pool is full.
   TimeWaitRecord* conn_to_time_wait(uint32_t conn_index) {
+    return conn_to_time_wait(conn_index, tag_of(hash(conn(conn_index).key)));
+  }
+  // The same with the key's tag (tag_of(hash), kept by the caller since the
+  // insert), which spares recomputing the hash.
+  TimeWaitRecord* conn_to_time_wait(uint32_t conn_index, uint32_t tag) {
     if (tw_free_ == kNil) [[unlikely]] return nullptr;
     Conn& c = conn(conn_index);
     const FlowKey key = c.key;
-    const uint32_t tag = tag_of(hash(key));
+    assert(tag == tag_of(hash(key)) && "conn_to_time_wait: wrong tag");
     const uint32_t pos = slot_position(make_slot(kConn, conn_index, tag), tag);
     assert(pos != kNil && "conn_to_time_wait: connection not live");
     if (pos == kNil) [[unlikely]] return nullptr;
@@ -298,8 +306,9 @@ class FlowTable {
 
   // Erasing an index that is not live is a bug (asserted); in release it
   // leaves the table unchanged.
-  void erase_conn(uint32_t index) {
-    const uint32_t tag = tag_of(hash(conn(index).key));
+  void erase_conn(uint32_t index) { erase_conn(index, tag_of(hash(conn(index).key))); }
+  void erase_conn(uint32_t index, uint32_t tag) {
+    assert(tag == tag_of(hash(conn(index).key)) && "erase_conn: wrong tag");
     const uint32_t pos = slot_position(make_slot(kConn, index, tag), tag);
     assert(pos != kNil && "erase_conn: connection not live");
     if (pos == kNil) [[unlikely]] return;
@@ -455,7 +464,6 @@ class FlowTable {
   static constexpr uint32_t kConn = static_cast<uint32_t>(FlowRef::Kind::conn);
   static constexpr uint32_t kTimeWait = static_cast<uint32_t>(FlowRef::Kind::time_wait);
 
-  static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
   static uint32_t ref_of(uint64_t slot) { return static_cast<uint32_t>(slot >> 32); }
   static uint64_t make_slot(uint32_t kind, uint32_t index, uint32_t tag) {
     return (uint64_t{(kind << kIndexBits) | index} << 32) | tag;

@@ -246,7 +246,7 @@ void Engine::destroy(Tcb& t) {
   if (t.has(tcb_flags::kOrphan)) --orphans_;
   app_on_closed(t);
   stats_.on_destroy(t.state);
-  flows_->erase_conn(flows_->index_of(t));
+  flows_->erase_conn(flows_->index_of(t), t.flow_tag);
 }
 
 void Engine::enter_time_wait(Tcb& t) {
@@ -272,11 +272,11 @@ void Engine::enter_time_wait(Tcb& t) {
                                    (t.has(tcb_flags::kSackOk) ? tw_flags::kSackOk : 0));
   rec.snd_wscale = t.snd_wscale;
   const TcpState from = t.state;
-  TimeWaitRecord* r = flows_->conn_to_time_wait(flows_->index_of(t));
+  TimeWaitRecord* r = flows_->conn_to_time_wait(flows_->index_of(t), t.flow_tag);
   if (r == nullptr) [[unlikely]] {
     ++stats_.counters.tw_overflow;
     stats_.on_destroy(from);
-    flows_->erase_conn(flows_->index_of(t));
+    flows_->erase_conn(flows_->index_of(t), t.flow_tag);
     return;
   }
   const FlowKey key = r->key;
@@ -327,12 +327,14 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
     }
     if (!found) return ConnectResult::no_free_port;
   }
-  Tcb* tp = flows_->insert_conn(k);
+  const uint64_t h = flows_->hash(k);
+  Tcb* tp = flows_->insert_conn(k, h);
   if (tp == nullptr) {
     ++stats_.counters.flow_table_full;
     return ConnectResult::table_full;
   }
   Tcb& t = *tp;
+  t.flow_tag = FlowTable<Tcb>::tag_of(h);
   tcb_init_common(t, isn_.isn(k, now_));
   t.peer_mac = next_hop;
   t.app = app_of(o.app);

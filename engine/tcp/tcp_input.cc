@@ -133,6 +133,7 @@ void Engine::listen_syn(Listener& l, uint16_t li, const FlowKey& k, const Seg& s
     return;
   }
   Tcb& t = *tp;
+  t.flow_tag = FlowTable<Tcb>::tag_of(s.hash);
   tcb_init_common(t, have_isn ? isn : isn_.isn(k, now_));
   t.peer_mac = *s.src_mac;
   t.listener = li;
@@ -183,6 +184,7 @@ void Engine::cookie_ack_rcv(Listener& l, uint16_t li, const FlowKey& k, const Se
   }
   ++stats_.counters.syncookies_recv;
   Tcb& t = *tp;
+  t.flow_tag = FlowTable<Tcb>::tag_of(s.hash);
   tcb_init_common(t, s.ack - 1);
   t.ts_offset = ts_off;
   t.peer_mac = *s.src_mac;
