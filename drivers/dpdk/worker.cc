@@ -214,10 +214,19 @@ void Worker::process(rte_mbuf** pkts, uint32_t n, uint32_t p, Nanos now) {
   Engine& engine = *engines_[p];
   TxBatch& tx = tx_[p];
   rte_mbuf* to_free[kMaxBurst];
+  uint64_t flow_hash[kMaxBurst];
   uint32_t nfree = 0;
-  for (uint32_t i = 0; i < n && i < kPrefetch; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  // Three passes over the burst so that memory waits overlap: the frames'
+  // headers, then each 4-tuple's hash and flow-table slots, then each frame
+  // with the next one's flow entry prefetched (Engine::prefetch_flow).
+  for (uint32_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint32_t i = 0; i < n; ++i) {
-    if (i + kPrefetch < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetch], void*));
+    const rte_mbuf* m = pkts[i];
+    flow_hash[i] = m->nb_segs == 1 ? engine.prefetch_flow(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len) : 0;
+  }
+  if (n != 0) engine.prefetch_flow_entry(flow_hash[0]);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i + 1 < n) engine.prefetch_flow_entry(flow_hash[i + 1]);
     rte_mbuf* m = pkts[i];
     c_.rx_bytes += m->pkt_len;
     if (m->nb_segs != 1) [[unlikely]] {
@@ -231,7 +240,7 @@ void Worker::process(rte_mbuf** pkts, uint32_t n, uint32_t p, Nanos now) {
     TxFrames out{spare_data_ + head_, spare_len_ + head_, avail < kLend ? avail : kLend, 0, buf_cap_};
     uint16_t reply_len = 0;
     const RxVerdict v = engine.receive(rte_pktmbuf_mtod(m, uint8_t*), m->data_len, now, out, reply_len,
-                                       offload_flags(m, s_.offload[p]));
+                                       offload_flags(m, s_.offload[p]), flow_hash[i]);
     for (uint32_t k = 0; k < out.count; ++k) {
       rte_mbuf* o = spare_[head_ + k];
       o->data_len = spare_len_[head_ + k];

@@ -10,10 +10,12 @@
 #include "engine/tcp/engine.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <string>
 
 #include "engine/wire/build.h"
+#include "engine/wire/bytes.h"
 #include "engine/wire/checksum.h"
 #include "engine/wire/seq.h"
 
@@ -112,8 +114,20 @@ bool Engine::is_local(Ipv4Addr a) const {
 
 Tcb& Engine::tcb_of(TimerNode& n) { return owner_of<Tcb, &Tcb::timer>(n); }
 
+uint64_t Engine::prefetch_flow(const uint8_t* frame, uint16_t len) const {
+  // The same fields parse_frame() will read; anything unusual is left to it.
+  if (len < 14 + 20 + 4 || load_be16(frame + 12) != 0x0800 || frame[14 + 9] != 6) return 0;
+  const uint32_t ihl = (frame[14] & 0x0fu) * 4u;
+  if ((frame[14] >> 4) != 4 || ihl < 20 || len < 14 + ihl + 4) return 0;
+  const uint8_t* th = frame + 14 + ihl;
+  const FlowKey k{load_be32(frame + 14 + 12), load_be32(frame + 14 + 16), load_be16(th), load_be16(th + 2)};
+  const uint64_t h = flows_->hash(k);
+  flows_->prefetch(h);
+  return h;
+}
+
 RxVerdict Engine::receive(uint8_t* frame, uint16_t len, Nanos now, TxFrames& tx, uint16_t& reply_len,
-                          ParseOptions opts) {
+                          ParseOptions opts, uint64_t flow_hash) {
   now_ = now;
   tx_ = &tx;
   ParsedFrame p;
@@ -123,7 +137,7 @@ RxVerdict Engine::receive(uint8_t* frame, uint16_t len, Nanos now, TxFrames& tx,
     return RxVerdict::consumed;
   }
   if (p.l4 == L4::tcp) [[likely]] {
-    tcp_rcv(frame, p);
+    tcp_rcv(frame, p, flow_hash);
     return RxVerdict::consumed;
   }
   if (p.l4 == L4::arp) {
@@ -170,7 +184,7 @@ RxVerdict Engine::receive(uint8_t* frame, uint16_t len, Nanos now, TxFrames& tx,
   return RxVerdict::consumed;
 }
 
-void Engine::tcp_rcv(uint8_t* frame, const ParsedFrame& p) {
+void Engine::tcp_rcv(uint8_t* frame, const ParsedFrame& p, uint64_t flow_hash) {
   ++stats_.counters.in_segs;
   if (!is_local(p.ip_dst)) [[unlikely]] {
     stats_.drops.count(DropReason::not_for_us);
@@ -187,7 +201,8 @@ void Engine::tcp_rcv(uint8_t* frame, const ParsedFrame& p) {
   s.len = p.payload_len + ((p.flags & tcp_flags::SYN) ? 1u : 0u) + ((p.flags & tcp_flags::FIN) ? 1u : 0u);
   s.opts = &p.opts;
   s.src_mac = &p.eth_src;
-  s.hash = flows_->hash(k);
+  assert(flow_hash == 0 || flow_hash == flows_->hash(k));
+  s.hash = flow_hash != 0 ? flow_hash : flows_->hash(k);
   s.accepted = false;
 
   const FlowRef ref = flows_->find(k, s.hash);
