@@ -29,29 +29,25 @@ constexpr uint32_t kBufs = 16;
 
 const std::string kRequest = "GET / HTTP/1.1\r\nHost: 198.18.0.1\r\n\r\n";
 
-Config server_config() {
+// The server listens on port 80 with the http application; the client has no listener.
+Config config(Ipv4Addr ip, bool server) {
   Config c;
-  c.engine.addresses = {Ipv4Cidr{kServerIp, 24}};
+  c.engine.addresses = {Ipv4Cidr{ip, 24}};
   c.engine.max_connections = 256;
   c.tcp.max_tw_buckets = 256;
   c.tcp.msl = 1;
-  ListenerConfig l{};
-  l.port = 80;
-  l.app = AppKind::http;
-  l.http_body_size = 64;
-  l.http_keepalive_timeout = 65;
-  c.listeners.push_back(l);
+  if (server) {
+    ListenerConfig l{};
+    l.port = 80;
+    l.app = AppKind::http;
+    l.http_body_size = 64;
+    l.http_keepalive_timeout = 65;
+    c.listeners.push_back(l);
+  }
   return c;
 }
-
-Config client_config() {
-  Config c;
-  c.engine.addresses = {Ipv4Cidr{kClientIp, 24}};
-  c.engine.max_connections = 256;
-  c.tcp.max_tw_buckets = 256;
-  c.tcp.msl = 1;
-  return c;
-}
+Config server_config() { return config(kServerIp, true); }
+Config client_config() { return config(kClientIp, false); }
 
 struct Tx {
   std::vector<uint8_t> mem = std::vector<uint8_t>(size_t{kBufs} * kCap);
