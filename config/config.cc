@@ -242,13 +242,17 @@ std::string format_value(const T& v) {
     return std::string(app_kind_name(v));
   } else if constexpr (std::is_same_v<T, std::string>) {
     return v;
-  } else if constexpr (std::is_same_v<T, StringList>) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
-    return s;
   } else {
+    // Appended piecewise: g++ 12 -O3 warns falsely on "," + string (-Wrestrict, GCC bug 105329).
     std::string s;
-    for (const auto& c : v) s += (s.empty() ? "" : ",") + format_ipv4_cidr(c);
+    for (const auto& x : v) {
+      if (!s.empty()) s += std::is_same_v<T, StringList> ? ' ' : ',';
+      if constexpr (std::is_same_v<T, StringList>) {
+        s += x;
+      } else {
+        s += format_ipv4_cidr(x);
+      }
+    }
     return s;
   }
 }
@@ -418,6 +422,7 @@ struct TcpSection {
   static constexpr std::string_view name = "tcp", header = "[tcp]";
   static constexpr bool many = false;
   static S& in(Config& c) { return c.tcp; }
+  static const S& in(const Config& c) { return c.tcp; }
   template <class F> static void visit(F&& f) { TCPTERM_TCP_KNOBS(TCPTERM_ROW) }
 };
 
@@ -426,6 +431,7 @@ struct EngineSection {
   static constexpr std::string_view name = "engine", header = "[engine]";
   static constexpr bool many = false;
   static S& in(Config& c) { return c.engine; }
+  static const S& in(const Config& c) { return c.engine; }
   template <class F> static void visit(F&& f) { TCPTERM_ENGINE_KNOBS(TCPTERM_ROW) }
 };
 
@@ -444,6 +450,7 @@ struct DpdkSection {
   static constexpr std::string_view name = "dpdk", header = "[dpdk]";
   static constexpr bool many = false;
   static S& in(Config& c) { return c.dpdk; }
+  static const S& in(const Config& c) { return c.dpdk; }
   template <class F> static void visit(F&& f) { TCPTERM_DPDK_KNOBS(TCPTERM_ROW) }
 };
 
@@ -911,6 +918,46 @@ std::string knobs_help() {
     if (!r.linux_name.empty()) head += "  (Linux: " + r.linux_name + ")";
     out += head + "\n" + wrap(r.help, "      ", 88);
   }
+  return out;
+}
+
+namespace {
+
+template <class Sec>
+void entries_of(const Config& c, std::vector<std::pair<std::string, std::string>>& out) {
+  // Keys are appended piecewise: g++ 12 -O3 warns falsely on string + string
+  // here (-Wrestrict, GCC bug 105329).
+  auto one = [&](const typename Sec::S& s, const std::string& prefix) {
+    Sec::visit([&](const auto& k) {
+      std::string key = prefix;
+      key.append(k.name);
+      out.emplace_back(std::move(key), format_value(s.*k.member));
+    });
+  };
+  std::string prefix(Sec::name);
+  prefix += '.';
+  if constexpr (Sec::many) {
+    const auto& v = Sec::in(c);
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::string p = prefix;
+      p.append(std::to_string(i));
+      p += '.';
+      one(v[i], p);
+    }
+  } else {
+    one(Sec::in(c), prefix);
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> config_entries(const Config& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  entries_of<TcpSection>(c, out);
+  entries_of<EngineSection>(c, out);
+  entries_of<ListenerSection>(c, out);
+  entries_of<DpdkSection>(c, out);
+  entries_of<PortSection>(c, out);
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/knobs.h"
@@ -83,6 +84,11 @@ Config load_config_string(std::string_view toml, std::string_view source_name,
 // "listener.0.accept_rate=100", "dpdk.eal_args=--no-huge -l 0", "port.0.rss=false". The value is parsed with the knob's type and range,
 // then the whole Config is re-checked; on error cfg is left unchanged.
 void apply_override(Config& cfg, std::string_view key_eq_value);
+
+// Every knob's effective value, in order, as --set takes it back:
+// ("tcp.fin_timeout", "60"), ("listener.0.app", "http"), ... (--print-config,
+// telemetry /tcpterm/config).
+std::vector<std::pair<std::string, std::string>> config_entries(const Config& cfg);
 
 std::string knobs_help();            // for --help: every knob, its default, range and meaning
 std::string knobs_markdown_table();  // the README's table, generated from the same rows

@@ -30,28 +30,6 @@ struct TelemetryUse {
   ~TelemetryUse() { g_in_flight.fetch_sub(1); }
 };
 
-std::string to_text(uint32_t v) { return std::to_string(v); }
-std::string to_text(uint16_t v) { return std::to_string(v); }
-std::string to_text(bool v) { return v ? "true" : "false"; }
-std::string to_text(AppKind k) { return std::string(app_kind_name(k)); }
-[[maybe_unused]] std::string to_text(const std::string& s) { return s; }
-std::string to_text(const CidrList& l) {
-  std::string s;
-  for (const Ipv4Cidr& c : l) {
-    if (!s.empty()) s += ',';
-    s += format_ipv4_cidr(c);
-  }
-  return s;
-}
-[[maybe_unused]] std::string to_text(const std::vector<std::string>& l) {
-  std::string s;
-  for (const std::string& x : l) {
-    if (!s.empty()) s += ' ';
-    s += x;
-  }
-  return s;
-}
-
 void add(DriverCounters& a, const DriverCounters& b) {
 #define TCPTERM_X(name, help) a.name += b.name;
   TCPTERM_DRIVER_COUNTERS(TCPTERM_X)
@@ -105,40 +83,6 @@ std::string json_escape(std::string_view s) {
 }
 
 }  // namespace
-
-std::vector<std::pair<std::string, std::string>> config_entries(const Config& cfg) {
-  std::vector<std::pair<std::string, std::string>> config_kv_;
-#define TCPTERM_KV(section)                                                                  \
-  [&](const auto& v, const char* name) { config_kv_.emplace_back(std::string(section) + "." + name, to_text(v)); }
-  auto tcp = TCPTERM_KV("tcp");
-#define TCPTERM_X(name, type, def, min, max, linux_name, help) tcp(cfg.tcp.name, #name);
-  TCPTERM_TCP_KNOBS(TCPTERM_X)
-#undef TCPTERM_X
-  auto eng = TCPTERM_KV("engine");
-#define TCPTERM_X(name, type, def, min, max, linux_name, help) eng(cfg.engine.name, #name);
-  TCPTERM_ENGINE_KNOBS(TCPTERM_X)
-#undef TCPTERM_X
-  for (size_t i = 0; i < cfg.listeners.size(); ++i) {
-    auto l = TCPTERM_KV(str_cat("listener.", i));
-#define TCPTERM_X(name, type, def, min, max, linux_name, help) l(cfg.listeners[i].name, #name);
-    TCPTERM_LISTENER_KNOBS(TCPTERM_X)
-#undef TCPTERM_X
-  }
-#ifdef TCPTERM_DPDK_KNOBS
-  auto dp = TCPTERM_KV("dpdk");
-#define TCPTERM_X(name, type, def, min, max, linux_name, help) dp(cfg.dpdk.name, #name);
-  TCPTERM_DPDK_KNOBS(TCPTERM_X)
-#undef TCPTERM_X
-  for (size_t i = 0; i < cfg.ports.size(); ++i) {
-    auto p = TCPTERM_KV(str_cat("port.", i));
-#define TCPTERM_X(name, type, def, min, max, linux_name, help) p(cfg.ports[i].name, #name);
-    TCPTERM_PORT_KNOBS(TCPTERM_X)
-#undef TCPTERM_X
-  }
-#endif
-#undef TCPTERM_KV
-  return config_kv_;
-}
 
 Control::Control(Runtime& rt, const Config& cfg, const ControlOptions& opt, std::atomic<bool>& stop)
     : rt_(rt), cfg_(cfg), opt_(opt), stop_(stop), config_kv_(config_entries(cfg)) {

@@ -35,9 +35,6 @@ struct Totals {
   uint64_t mbufs_total = 0;
 };
 
-// Every knob of the effective configuration as ("section.key", "value"), in table order.
-std::vector<std::pair<std::string, std::string>> config_entries(const Config& cfg);
-
 struct ControlOptions {
   double stats_interval = 1.0;  // seconds between printed blocks; 0: print none
   double duration = 0;          // seconds until the run stops by itself; 0: until a signal

@@ -464,3 +464,74 @@ TEST(ConfigAppKind, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace tcpterm
+
+namespace tcpterm {
+namespace {
+
+// config_entries() is what --print-config and /tcpterm/config show: every
+// knob, in table order, in the form --set takes back. Applying the entries of
+// one configuration to another with the same [[...]] entries rebuilds it.
+TEST(ConfigEntries, EveryKnobInSetFormAndRoundTrips) {
+  const Config a = load_config_string(R"(
+[tcp]
+fin_timeout = 7
+syncookies = 2
+[engine]
+addresses = ["198.18.0.2/24", "198.18.1.9/16"]
+[dpdk]
+eal_args = ["--no-huge", "-m", "256"]
+[[listener]]
+port = 80
+app = "http"
+[[listener]]
+port = 7
+app = "echo"
+accept_rate = 100
+[[port]]
+device = "net_tap0,iface=t0"
+rss = false
+)",
+                                      "t.toml");
+  const auto e = config_entries(a);
+  auto value = [&](std::string_view key) {
+    for (const auto& [k, v] : e)
+      if (k == key) return v;
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(e.front().first, "tcp.syncookies");  // table order: [tcp] first, its first row
+  EXPECT_EQ(value("tcp.syncookies"), "2");
+  EXPECT_EQ(value("tcp.fin_timeout"), "7");
+  EXPECT_EQ(value("tcp.sack"), "1");
+  EXPECT_EQ(value("engine.addresses"), "198.18.0.2/24,198.18.1.9/16");
+  EXPECT_EQ(value("dpdk.eal_args"), "--no-huge -m 256");
+  EXPECT_EQ(value("listener.0.app"), "http");
+  EXPECT_EQ(value("listener.1.port"), "7");
+  EXPECT_EQ(value("listener.1.accept_rate"), "100");
+  EXPECT_EQ(value("port.0.device"), "net_tap0,iface=t0");
+  EXPECT_EQ(value("port.0.rss"), "false");
+  EXPECT_EQ(value("listener.2.port"), "(absent)");
+
+  Config b = load_config_string(R"(
+[engine]
+addresses = ["198.18.0.3/24"]
+[[listener]]
+port = 81
+app = "close"
+[[listener]]
+port = 82
+app = "close"
+[[port]]
+device = "net_tap1"
+)",
+                                "t.toml");
+  ASSERT_NE(config_entries(b), e);
+  for (const auto& [k, v] : e) apply_override(b, k + "=" + v);
+  EXPECT_EQ(config_entries(b), e);
+  EXPECT_EQ(b.tcp, a.tcp);
+  EXPECT_EQ(b.listeners, a.listeners);
+  EXPECT_EQ(b.ports, a.ports);
+  EXPECT_EQ(b.dpdk, a.dpdk);
+}
+
+}  // namespace
+}  // namespace tcpterm
