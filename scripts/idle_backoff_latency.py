@@ -14,35 +14,12 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 import harness as h  # noqa: E402
 
-_PINGER = r"""
-import socket, struct, sys, time
-dst, n = sys.argv[1], int(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(1)
-def csum(b):
-    if len(b) % 2: b += b"\0"
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
-    return ~t & 0xffff
-out = []
-for seq in range(n):
-    hdr = struct.pack("!BBHHH", 8, 0, 0, 0x7475, seq) + b"x" * 32
-    pkt = hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
-    t0 = time.perf_counter_ns()
-    s.sendto(pkt, (dst, 0))
-    while True:
-        data, addr = s.recvfrom(2048)
-        if addr[0] == dst and data[20] == 0 and struct.unpack("!H", data[26:28])[0] == seq:
-            break
-    out.append((time.perf_counter_ns() - t0) / 1000)
-    time.sleep(0.02)
-print(" ".join("%.1f" % x for x in out))
-"""
-
-
 def measure(binary, backoff, n):
     ns = h.Netns()
     t = h.Tcpterm(binary, ns, overrides=[f"dpdk.idle_backoff={'true' if backoff else 'false'}"])
-    rtts = [float(x) for x in ns.run(sys.executable, "-c", _PINGER, h.ENGINE_IP, str(n)).stdout.split()]
+    rtts = h.ping_rtts(ns, count=n, interval=0.02, timeout=1.0)
+    if None in rtts:
+        raise RuntimeError(f"{rtts.count(None)} of {n} echo requests got no reply")
     t.stop()
     ns.delete()
     return rtts

@@ -151,8 +151,7 @@ class Tcpterm:
         """ARP resolves and ICMP echo is answered: the poll loop is running."""
         deadline = time.time() + 20
         while time.time() < deadline:
-            r = self.ns.run(sys.executable, "-c", _PING, ENGINE_IP, check=False, timeout=10)
-            if r.returncode == 0:
+            if ping_rtts(self.ns) not in ([], [None]):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"tcpterm does not answer:\n{self.output()}")
@@ -201,27 +200,45 @@ class Tcpterm:
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
 
 
-# ICMP echo through a raw socket (no ping binary needed): exit 0 on a reply.
-_PING = r"""
+# ICMP echo through a raw socket (no ping binary needed): COUNT requests,
+# INTERVAL seconds apart; prints each round trip in microseconds ("lost" when
+# no reply within TIMEOUT s); exits 0 when every request got its reply.
+_PINGER = r"""
 import socket, struct, sys, time
-dst = sys.argv[1]
+dst, n, interval, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(0.5)
 def csum(b):
     if len(b) % 2: b += b"\0"
     t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
     return ~t & 0xffff
-hdr = struct.pack("!BBHHH", 8, 0, 0, 0x7474, 1) + b"tcpterm"
-pkt = hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
-s.sendto(pkt, (dst, 0))
-try:
-    while True:
-        data, addr = s.recvfrom(2048)
-        if addr[0] == dst and data[20] == 0:
-            sys.exit(0)
-except socket.timeout:
-    sys.exit(1)
+out, lost = [], 0
+for seq in range(n):
+    hdr = struct.pack("!BBHHH", 8, 0, 0, 0x7475, seq) + b"x" * 32
+    pkt = hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
+    t0 = time.perf_counter_ns()
+    s.settimeout(timeout)
+    s.sendto(pkt, (dst, 0))
+    try:
+        while True:
+            data, addr = s.recvfrom(2048)
+            if addr[0] == dst and data[20] == 0 and struct.unpack("!H", data[26:28])[0] == seq:
+                out.append("%.1f" % ((time.perf_counter_ns() - t0) / 1000))
+                break
+    except socket.timeout:
+        out.append("lost")
+        lost += 1
+    if seq + 1 < n:
+        time.sleep(interval)
+print(" ".join(out))
+sys.exit(1 if lost else 0)
 """
+
+
+def ping_rtts(ns, count=1, interval=0.0, timeout=0.5):
+    """ICMP echo round trips to the engine from inside ns, in microseconds (None: lost)."""
+    r = ns.run(sys.executable, "-c", _PINGER, ENGINE_IP, str(count), str(interval), str(timeout),
+               check=False, timeout=count * (interval + timeout) + 10)
+    return [None if x == "lost" else float(x) for x in r.stdout.split()]
 
 
 def load(ns, loadclient, mode, connections, concurrency, port=None, payload=1000, threads=1, timeout=10):
