@@ -15,7 +15,7 @@
 //   +--------+--------+--------+--------+--------+--------+--------+--------+
 //   28       32       36      38  39  40       44       48
 //   +--------+--------+-------+---+---+--------+--------+
-//   |expires | next   |rcv_wnd|flg|wsc|ts_off  | (pad)  |
+//   |expires | next   |rcv_wnd|flg|wsc|ts_off  |oow_ack |
 //   +--------+--------+-------+---+---+--------+--------+
 //
 // `next` belongs to the user (the TIME_WAIT expiry FIFO) while the record is
@@ -42,6 +42,7 @@ struct alignas(16) TimeWaitRecord {
   uint8_t flags;             // bit0 has_ts, bit1 peer_sack_ok ... (tcp decides)
   uint8_t snd_wscale;        // peer's window scale
   uint32_t ts_offset;        // our TSval offset (randomised per connection)
+  uint32_t last_oow_ack_ms;  // last rate-limited re-ACK, engine ms, 0: never (Linux tw_last_oow_ack_time)
 };
 
 static_assert(sizeof(TimeWaitRecord) <= 48, "TIME_WAIT budget: 64 B per entry including the table slot");

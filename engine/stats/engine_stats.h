@@ -62,7 +62,8 @@ namespace tcpterm {
   X(keepalive_timeouts, "connections reset after keepalive_probes unanswered probes")       \
   X(time_wait_restarts, "TIME_WAIT periods restarted (retransmitted FIN, ACK)")             \
   X(time_wait_killed, "TIME_WAIT ended by RST (rfc1337=0; Linux TWKilled)")                 \
-  X(time_wait_recycled, "TIME_WAIT tuples reused by a newer SYN, RFC 6191 (Linux TWRecycled)") \
+  X(time_wait_recycled, "TIME_WAIT tuples reused by a newer SYN, RFC 6191 (tcp_v4_rcv TCP_TW_SYN)") \
+  X(time_wait_reused, "TIME_WAIT tuples taken by connect(), tw_reuse (Linux TWRecycled)") \
   X(time_wait_acks, "ACKs sent from TIME_WAIT")                                             \
   X(accepted, "connections the applications took from accept queues")                     \
   X(http_requests, "HTTP requests received")                                               \

@@ -324,8 +324,20 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
   tx_ = &tx;
   if (addrs_.empty()) return ConnectResult::no_local_address;
   FlowKey k{raddr, addrs_[0], rport, lport};
+  // A tuple in TIME_WAIT may be taken when tw_reuse allows it (Linux
+  // __inet_check_established -> tcp_twsk_unique); tw_index is that record.
+  uint32_t tw_index = kNilIndex;
+  uint64_t h = 0;  // the hash of the tuple last tried: the insert reuses it
+  auto usable = [&](const FlowKey& key) {
+    h = flows_->hash(key);
+    const FlowRef r = flows_->find(key, h);
+    if (!r) return true;
+    if (r.kind != FlowRef::Kind::time_wait || !tw_reusable(flows_->time_wait(r.index))) return false;
+    tw_index = r.index;
+    return true;
+  };
   if (lport != 0) {
-    if (flows_->find(k)) return ConnectResult::tuple_in_use;
+    if (!usable(k)) return ConnectResult::tuple_in_use;
   } else {
     // Ephemeral ports: Linux's default ip_local_port_range 32768..60999,
     // first free tuple from a rotating start. A port of a listener is skipped.
@@ -334,7 +346,7 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
     for (uint32_t i = 0; i < kN; ++i) {
       const auto port = static_cast<uint16_t>(kLo + (next_ephemeral_ - kLo + i) % kN);
       k.lport = port;
-      if (port_listener_[port] == kNoListener && !flows_->find(k)) {
+      if (port_listener_[port] == kNoListener && usable(k)) {
         next_ephemeral_ = static_cast<uint16_t>(kLo + (port - kLo + 1) % kN);
         found = true;
         break;
@@ -342,7 +354,25 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
     }
     if (!found) return ConnectResult::no_free_port;
   }
-  const uint64_t h = flows_->hash(k);
+  uint32_t iss = 0, ts_recent = 0, ts_recent_stamp = 0;
+  if (tw_index != kNilIndex) {
+    if (flows_->conn_count() >= cfg_.engine.max_connections) {  // keep the record: nothing changes
+      ++stats_.counters.flow_table_full;
+      return ConnectResult::table_full;
+    }
+    // tcp_twsk_unique: write_seq = tw_snd_nxt + 65535 + 2 (never 0), the
+    // peer's last timestamp carries over (PAWS); the record is killed
+    // (inet_twsk_deschedule_put) and counted (Linux TWRecycled).
+    const TimeWaitRecord& tw = flows_->time_wait(tw_index);
+    iss = tw.snd_nxt + 65535 + 2;
+    if (iss == 0) iss = 1;
+    ts_recent = tw.ts_recent;
+    ts_recent_stamp = tw.ts_recent_stamp;
+    tw_fifo_.remove(*flows_, tw_index);
+    flows_->erase_time_wait(tw_index);
+    stats_.on_destroy(TcpState::TIME_WAIT);
+    ++stats_.counters.time_wait_reused;
+  }
   Tcb* tp = flows_->insert_conn(k, h);
   if (tp == nullptr) {
     ++stats_.counters.flow_table_full;
@@ -350,7 +380,9 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
   }
   Tcb& t = *tp;
   t.flow_tag = FlowTable<Tcb>::tag_of(h);
-  tcb_init_common(t, isn_.isn(k, now_));
+  tcb_init_common(t, tw_index != kNilIndex ? iss : isn_.isn(k, now_));
+  t.ts_recent = ts_recent;
+  t.ts_recent_stamp = ts_recent_stamp;
   t.peer_mac = next_hop;
   t.app = app_of(o.app);
   t.set(tcb_flags::kAccepted);
@@ -374,6 +406,22 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
   send_syn(t, false);
   schedule(t, TimerKind::retransmit, now_ + millis(t.rto_ms));
   return tx.count > sent ? ConnectResult::ok : ConnectResult::no_tx_buffer;
+}
+
+// Linux tcp_twsk_unique: may connect() take this TIME_WAIT tuple? tw_reuse 2
+// means 1 only when either address is 127.0.0.0/8 (ipv4_is_loopback), else 0.
+// It needs the old connection's timestamps (PAWS protects the new one) and a
+// stamp at least one second old (time_after32(now, tw_ts_recent_stamp)).
+// Linux tests "has timestamps" as tw_ts_recent_stamp != 0; engine seconds may
+// legitimately be 0 (virtual time 0), so the record's timestamp flag is used.
+bool Engine::tw_reusable(const TimeWaitRecord& tw) const {
+  uint32_t reuse = knobs_.tw_reuse;
+  if (reuse == 2) {
+    const bool loopback = (tw.key.raddr >> 24) == 127 || (tw.key.laddr >> 24) == 127;
+    reuse = loopback ? 1 : 0;
+  }
+  return reuse != 0 && (tw.flags & tw_flags::kTimestamps) &&
+         static_cast<int32_t>(now_s() - tw.ts_recent_stamp) > 0;
 }
 
 uint32_t Engine::syn_queue_length(uint16_t port) const {

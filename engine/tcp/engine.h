@@ -170,6 +170,7 @@ class Engine {
   void set_state(Tcb& t, TcpState s);
   void destroy(Tcb& t);            // frees the Tcb (state -> CLOSED), counted
   void enter_time_wait(Tcb& t);    // -> TIME_WAIT record (or closed at once: max_tw_buckets)
+  bool tw_reusable(const TimeWaitRecord& tw) const;  // tw_reuse (connect)
   uint32_t now_ms() const { return static_cast<uint32_t>(now_ / kMillisecond); }
   uint32_t now_s() const { return static_cast<uint32_t>(now_ / kSecond); }
   uint32_t ts_now(const Tcb& t) const { return now_ms() + t.ts_offset; }
@@ -184,6 +185,7 @@ class Engine {
   void tcb_rcv(Tcb& t, Seg& s);
   [[gnu::cold]] bool rst_rcv(Tcb& t, const Seg& s);
   [[gnu::cold]] void syn_rcv_in_synchronized(Tcb& t, const Seg& s);
+  bool crossed_synack(const Tcb& t, const Seg& s) const;
   bool syn_received_ack(Tcb& t, const Seg& s);
   bool ack_rcv(Tcb& t, const Seg& s, bool& ack_now);  // false: dropped, or the Tcb is gone
   void rtt_sample(Tcb& t, uint32_t rtt_us);
@@ -204,6 +206,7 @@ class Engine {
   void send_syn(Tcb& t, bool with_ack);
   bool oow_rate_limited(Tcb& t, const Seg& s);
   bool oow_limit_hit(Tcb& t);
+  bool oow_limit_hit(uint32_t& last_oow_ack_ms);
   bool send_challenge_ack(Tcb& t);
   void send_active_rst(Tcb& t);    // RST|ACK at snd_nxt (abort)
   void emit_rst_for(const FlowKey& k, const MacAddr& dst, uint32_t seq, uint32_t ack, uint8_t flags);

@@ -97,7 +97,10 @@ void Engine::listen_rcv(Listener& l, uint16_t li, const FlowKey& k, const Seg& s
 void Engine::listen_syn(Listener& l, uint16_t li, const FlowKey& k, const Seg& s, bool have_isn,
                         uint32_t isn) {
   bool want_cookie = false;
-  if (knobs_.syncookies == 2 || l.syn_queue_full()) {
+  // A SYN that recycles a TIME_WAIT (have_isn) never takes a cookie, as in
+  // Linux's tcp_conn_request ("(syncookies == 2 || queue full) && !isn": TW
+  // buckets become open requests without limits, the peer is evidently real).
+  if ((knobs_.syncookies == 2 || l.syn_queue_full()) && !have_isn) {
     if (l.syn_queue_full()) {
       l.overflowed = true;
       l.last_overflow = now_;
@@ -124,7 +127,7 @@ void Engine::listen_syn(Listener& l, uint16_t li, const FlowKey& k, const Seg& s
   Tcb* tp = flows_->insert_conn(k, s.hash);
   if (tp == nullptr) [[unlikely]] {
     ++stats_.counters.flow_table_full;
-    if (knobs_.syncookies != 0) {
+    if (knobs_.syncookies != 0 && !have_isn) {
       send_synack_cookie(l, k, s);
     } else {
       ++stats_.counters.listen_drops;
@@ -298,12 +301,22 @@ void Engine::rtt_sample(Tcb& t, uint32_t rtt_us) {
 void Engine::tcb_rcv(Tcb& t, Seg& s) {
   const bool has_ts = t.has(tcb_flags::kTimestamps) && s.opts->has_timestamps;
 
-  // Linux tcp_check_req: a retransmission of the SYN that created a
-  // half-open connection gets the SYN-ACK again.
-  if (t.state == TcpState::SYN_RECEIVED && (s.flags & (SYN | ACK | RST)) == SYN && s.seq == t.irs)
+  // Linux tcp_check_req ("Check for pure retransmitted SYN"): a
+  // retransmission of the SYN that created a half-open connection gets the
+  // SYN-ACK again unless PAWS rejects it (tcp_paws_reject, window 0), at most
+  // once per invalid_ratelimit ms (tcp_oow_rate_limited on last_oow_ack_time);
+  // the resend (inet_rtx_syn_ack) counts num_retrans, not the num_timeout that
+  // synack_retries limits, so t.retransmits stays, and the timer restarts at
+  // the current backed-off RTO (reqsk_timeout). An active open's SYN_RECEIVED
+  // is a full socket in Linux, not a request: tcp_validate_incoming, below.
+  if (t.state == TcpState::SYN_RECEIVED && t.has(tcb_flags::kPassive) && (s.flags & (SYN | ACK | RST)) == SYN &&
+      s.seq == t.irs && !(has_ts && t.ts_recent != 0 && static_cast<int32_t>(t.ts_recent - s.opts->tsval) > 0))
       [[unlikely]] {
-    ++stats_.counters.retrans_segs;
-    send_syn(t, true);
+    if (!oow_rate_limited(t, s)) {
+      const uint32_t sent = tx_->count;
+      send_syn(t, true);  // counted in retrans_segs
+      if (tx_->count != sent) schedule(t, TimerKind::retransmit, now_ + millis(t.rto_ms));
+    }
     return;
   }
 
@@ -332,7 +345,7 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
     acceptable = seq_in_window(Seq{s.seq}, Seq{t.rcv_nxt}, wnd) ||
                  seq_in_window(Seq{s.seq + s.len - 1}, Seq{t.rcv_nxt}, wnd);
   }
-  if (!acceptable) [[unlikely]] {
+  if (!acceptable && !crossed_synack(t, s)) [[unlikely]] {
     if (s.flags & RST) {
       // Linux tcp_reset_check: after the peer's FIN, an RST at rcv_nxt - 1 is accepted.
       if (s.seq == t.rcv_nxt - 1 &&
@@ -355,7 +368,7 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
   // Before the trim: RFC 5961 3.2 judges an RST by its own SEG.SEQ (Linux
   // tcp_validate_incoming compares the untrimmed TCP_SKB_CB(skb)->seq); an RST
   // with payload starting before RCV.NXT is in the window, not an exact match.
-  if (s.flags & (RST | SYN)) [[unlikely]] {
+  if ((s.flags & (RST | SYN)) && !crossed_synack(t, s)) [[unlikely]] {
     if (s.flags & RST) {
       rst_rcv(t, s);
     } else {
@@ -479,6 +492,19 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
   output(t);
   if (ack_now && tx_->count == sent) send_ack(t);
   rearm_timer(t);
+}
+
+// Simultaneous open (RFC 9293 figure 7): in an active open's SYN_RECEIVED
+// the peer's SYN-ACK to our SYN, which crossed its SYN, completes the
+// handshake. Linux tcp_validate_incoming (6.10+, step 4, state TCP_SYN_RECV
+// with sk_socket): th->ack, seq + 1 == end_seq, seq + 1 == rcv_nxt and
+// ack_seq == snd_nxt pass; anything else is out of window or a challenge ACK.
+// tcp_rcv_state_process then consumes it without an ACK of its own: nothing
+// is sent unless the application has something (tcb_rcv's ack_now stays false).
+bool Engine::crossed_synack(const Tcb& t, const Seg& s) const {
+  return t.state == TcpState::SYN_RECEIVED && !t.has(tcb_flags::kPassive) &&
+         (s.flags & (SYN | ACK | RST)) == (SYN | ACK) && s.len == 1 && s.seq + 1 == t.rcv_nxt &&
+         s.ack == t.snd_nxt;
 }
 
 // 3.10.7.4 second: RST. RFC 5961 3.2: exact match resets, in-window gets a challenge ACK.

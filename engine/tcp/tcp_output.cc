@@ -149,7 +149,9 @@ bool Engine::emit(Tcb& t, uint8_t flags, uint32_t seq, const uint8_t* data, uint
   if (ts) {
     o.has_timestamps = true;
     o.tsval = ts_now(t);
-    o.tsecr = (flags & ACK) ? t.ts_recent : 0;
+    // Linux tcp_syn_options / tcp_established_options echo rx_opt.ts_recent
+    // in every segment: 0 in a SYN, except after tw_reuse took the TIME_WAIT's.
+    o.tsecr = t.ts_recent;
   }
   const uint16_t win = window_field(t, syn_options);
   return emit_raw(t.peer_mac, t.key, seq, (flags & ACK) ? t.rcv_nxt : 0, flags, win, o, data, len, retrans,
@@ -182,14 +184,17 @@ bool Engine::oow_rate_limited(Tcb& t, const Seg& s) {
   return oow_limit_hit(t);
 }
 
-bool Engine::oow_limit_hit(Tcb& t) {
+bool Engine::oow_limit_hit(Tcb& t) { return oow_limit_hit(t.last_oow_ack_ms); }
+
+// Linux __tcp_oow_rate_limited on a stamp (a Tcb's, a TIME_WAIT record's).
+bool Engine::oow_limit_hit(uint32_t& last_oow_ack_ms) {
   const uint32_t now = now_ms();
-  if (knobs_.invalid_ratelimit != 0 && t.last_oow_ack_ms != 0 &&
-      now - t.last_oow_ack_ms < knobs_.invalid_ratelimit) {
+  if (knobs_.invalid_ratelimit != 0 && last_oow_ack_ms != 0 &&
+      now - last_oow_ack_ms < knobs_.invalid_ratelimit) {
     ++stats_.counters.oow_acks_limited;
     return true;
   }
-  t.last_oow_ack_ms = now != 0 ? now : 1;
+  last_oow_ack_ms = now != 0 ? now : 1;
   return false;
 }
 

@@ -89,6 +89,14 @@ void Engine::time_wait_rcv(uint32_t index, const ParsedFrame& p, const Seg& s) {
       [[fallthrough]];  // no listener: Linux answers as TW_ACK
     }
     case TwVerdict::ack: {
+      // Linux tcp_timewait_check_oow_rate_limit (TCPACKSkippedTimeWait): a
+      // segment that occupies no sequence space, or a SYN, is re-ACKed at most
+      // once per invalid_ratelimit ms; a retransmitted FIN always is. The SYN
+      // without a listener (TCP_TW_SYN falling through to TCP_TW_ACK) is not.
+      if (d.verdict == TwVerdict::ack && (s.len == 0 || (s.flags & SYN)) && oow_limit_hit(tw.last_oow_ack_ms)) {
+        stats_.drops.count(DropReason::tcp_time_wait);
+        return;
+      }
       ++stats_.counters.time_wait_acks;
       TcpOptions o{};
       if (tw.flags & tw_flags::kTimestamps) {

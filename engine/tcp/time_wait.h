@@ -14,7 +14,10 @@
 //            snd_nxt + 65537 (Linux's tw_isn)
 //   kill     an RST that ends TIME_WAIT (rfc1337=0, Linux's "TIME_WAIT
 //            assassination"); with rfc1337=1 RSTs are ignored (RFC 1337)
-// and whether the 2*MSL period restarts.
+// and whether the 2*MSL period restarts. The engine sends an `ack` verdict's
+// re-ACK at most once per invalid_ratelimit ms unless the segment is a
+// retransmitted FIN (Linux tcp_timewait_check_oow_rate_limit), stamping
+// TimeWaitRecord::last_oow_ack_ms.
 //
 // Expiry: every TIME_WAIT lasts 2*msl, so the records go to one FIFO in the
 // order they entered TIME_WAIT, which is their expiry order: O(1) push and
