@@ -45,13 +45,15 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
 // clang-format off
 #define TCPTERM_TCP_KNOBS(X)                                                                   \
   X(syncookies, uint32_t, 1, 0, 2, "net.ipv4.tcp_syncookies",                                 \
-    "SYN cookies: 0 never, 1 when a listener's SYN queue is full, 2 always.")                  \
+    "SYN cookies: 0 never, 1 when a listener's SYN queue is full, 2 always (never for a SYN "  \
+    "that recycles a TIME_WAIT tuple: it gets a real request, as in Linux).")                  \
   X(max_syn_backlog, uint32_t, 2048, 1, 16777216, "net.ipv4.tcp_max_syn_backlog",             \
     "Connection requests (SYN_RECV) a listener remembers before it answers with SYN cookies "  \
     "(or, without them, drops new SYNs).")                                                     \
   X(synack_retries, uint32_t, 5, 0, 255, "net.ipv4.tcp_synack_retries",                       \
-    "SYN-ACK retransmissions for a passive open before the request is dropped "               \
-    "(5: about 63 s with the 1 s initial RTO).")                                               \
+    "SYN-ACK timer expiries for a passive open before the request is dropped "                \
+    "(5: about 63 s with the 1 s initial RTO); SYN-ACKs resent for retransmitted SYNs do not "  \
+    "count, as in Linux.")                                                                     \
   X(syn_retries, uint32_t, 6, 1, 127, "net.ipv4.tcp_syn_retries",                             \
     "SYN retransmissions for an active open (client role) before it fails "                    \
     "(6: about 127 s).")                                                                       \
@@ -70,8 +72,9 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
     "TIME_WAIT records kept; beyond it a closing connection skips TIME_WAIT (counted). "       \
     "0: no TIME_WAIT at all.")                                                                 \
   X(tw_reuse, uint32_t, 2, 0, 2, "net.ipv4.tcp_tw_reuse",                                     \
-    "Reuse of a TIME_WAIT 4-tuple for a new active open (client role): 0 off, 1 on, "          \
-    "2 loopback only (so off on a NIC).")                                                      \
+    "Reuse of a TIME_WAIT 4-tuple for a new active open (client role) when the old "           \
+    "connection had timestamps and its last one is at least 1 s old: 0 off, 1 on, 2 only "     \
+    "when an address is 127.0.0.0/8 (so off on a NIC).")                                       \
   X(timestamps, uint32_t, 1, 0, 2, "net.ipv4.tcp_timestamps",                                 \
     "RFC 7323 timestamps: 0 off, 1 on with a random offset per connection, "                   \
     "2 on without the offset.")                                                                \
@@ -93,7 +96,8 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
     "(Linux >= 6.0; 1000 before).")                                                            \
   X(invalid_ratelimit, uint32_t, 500, 0, 3600000, "net.ipv4.tcp_invalid_ratelimit",           \
     "Minimum milliseconds between duplicate ACKs sent per connection in reply to invalid "     \
-    "segments (out-of-window sequence or ACK, PAWS failure).")                                 \
+    "segments (out-of-window sequence or ACK, PAWS failure), between TIME_WAIT re-ACKs of "     \
+    "segments without data, and between SYN-ACKs for retransmitted SYNs.")                     \
   X(retries2, uint32_t, 15, 1, 255, "net.ipv4.tcp_retries2",                                  \
     "Retransmissions of unacknowledged data before a connection the application still "       \
     "holds is reset (15: about 924.6 s).")                                                     \
