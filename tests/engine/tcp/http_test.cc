@@ -1,4 +1,7 @@
-// The incremental HTTP request-header scanner of the `http` application.
+// The incremental HTTP request scanner of the `http` application: headers,
+// bodies (Content-Length, chunked), malformed framing, the three feed modes
+// against each other and against the old scanner; then the application over
+// the engine, segment in, exact segment out.
 #include "engine/tcp/http.h"
 
 #include <gtest/gtest.h>
@@ -858,6 +861,18 @@ TEST_F(HttpAppTest, ChunkedBodyThenPipelinedGet) {
   ExpectSegment(FIN | PSH | ACK, snd, rcv, 511, OurTsOpts(), cl);
   ExpectNothing();
   EXPECT_EQ(Counters().http_requests, 2u);
+  EXPECT_EQ(Counters().http_bad_requests, 0u);
+}
+
+// Without keep-alive: answered with the FIN at the header's end, whether the
+// body came along (consumed, acknowledged) or not.
+TEST_F(HttpAppTest, PostWithoutKeepAliveIsAnsweredThenClosed) {
+  Est();
+  const std::string post = "POST / HTTP/1.1\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
+  Data(kPeerIsn + 1, iss + 1, post);
+  ExpectSegment(FIN | PSH | ACK, iss + 1, kPeerIsn + 1 + L(post), 511, OurTsOpts(), make_http_response(0, false));
+  ExpectNothing();
+  EXPECT_EQ(Counters().http_requests, 1u);
   EXPECT_EQ(Counters().http_bad_requests, 0u);
 }
 
