@@ -126,3 +126,69 @@ BENCHMARK(BM_HttpScanByteAtATime);
 }  // namespace tcpterm
 
 BENCHMARK_MAIN();
+
+// ---- BM_HttpScan: the request scanner before (the frozen copy in
+// bench/http_scan_v0.h: byte steps with scalar runs, no body tracking) and
+// after (feed_scalar: the fallback with plain loops; feed: SSE2 line path),
+// over bench_lifecycle's 53-byte request (/0) and a 394-byte request with a
+// browser's typical headers (/1), whole. Compare the three in one run.
+#include "bench/http_scan_v0.h"
+
+namespace tcpterm {
+namespace {
+
+constexpr std::string_view kScanRequests[] = {
+    "GET / HTTP/1.1\r\nHost: 10.0.0.1\r\nUser-Agent: bench\r\n\r\n",
+    "GET /index.html HTTP/1.1\r\n"
+    "Host: 10.0.0.1\r\n"
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n"
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
+    "Accept-Language: en-US,en;q=0.5\r\n"
+    "Accept-Encoding: gzip, deflate\r\n"
+    "Connection: keep-alive\r\n"
+    "Upgrade-Insecure-Requests: 1\r\n"
+    "Cache-Control: max-age=0\r\n"
+    "Sec-Fetch-Mode: navigate\r\n"
+    "\r\n",
+};
+
+struct ScanBefore {
+  static bool run(const uint8_t* p, size_t n) {
+    bench_v0::HttpScannerV0 h;
+    size_t used = 0;
+    return h.feed(p, n, used) == bench_v0::HttpScannerV0::Result::complete && used == n;
+  }
+};
+struct ScanScalar {
+  static bool run(const uint8_t* p, size_t n) {
+    HttpScanner h;
+    size_t used = 0;
+    return h.feed_scalar(p, n, used) == HttpScanner::Result::complete && used == n;
+  }
+};
+struct ScanFeed {
+  static bool run(const uint8_t* p, size_t n) {
+    HttpScanner h;
+    size_t used = 0;
+    return h.feed(p, n, used) == HttpScanner::Result::complete && used == n;
+  }
+};
+
+template <class Impl>
+void BM_HttpScan(benchmark::State& st) {
+  const std::string_view req = kScanRequests[st.range(0)];
+  const auto* p = reinterpret_cast<const uint8_t*>(req.data());
+  if (!Impl::run(p, req.size())) st.SkipWithError("the request does not scan complete");
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(p);  // reloaded each time: nothing is hoisted out of the loop
+    benchmark::DoNotOptimize(Impl::run(p, req.size()));
+  }
+  st.SetLabel(std::to_string(req.size()) + " B");
+  st.SetBytesProcessed(static_cast<int64_t>(st.iterations() * req.size()));
+}
+BENCHMARK_TEMPLATE(BM_HttpScan, ScanBefore)->Arg(0)->Arg(1);
+BENCHMARK_TEMPLATE(BM_HttpScan, ScanScalar)->Arg(0)->Arg(1);
+BENCHMARK_TEMPLATE(BM_HttpScan, ScanFeed)->Arg(0)->Arg(1);
+
+}  // namespace
+}  // namespace tcpterm

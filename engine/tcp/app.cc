@@ -6,13 +6,14 @@
 // may have arrived meanwhile, as a socket's receive queue would hold them)
 // and one it follows from the start. Receiving is separate (app_receive):
 // the engine's "socket receive buffer" is the application's own state: the
-// HTTP scanner (4 bytes), the echo buffer, nothing for discard.
+// HTTP scanner (8 bytes), the echo buffer, nothing for discard.
 //
 //   close    close() at once: the engine sends the first FIN (active close)
 //   http     one response per request (prebuilt per listener, sent by
 //            reference); Connection: keep-alive keeps the connection until
 //            http_keepalive_timeout, otherwise close() after the response,
-//            like nginx with keep-alive off; a malformed request closes
+//            like nginx with keep-alive off; a request body (Content-Length
+//            or chunked) is read and dropped; a malformed request closes
 //   echo     RFC 862: data goes back (a 4 KiB buffer from the engine's pool,
 //            which is also the receive window); close() after the peer's FIN
 //   discard  RFC 863: data is acknowledged and dropped; close() after the FIN
@@ -51,7 +52,9 @@ uint32_t Engine::app_receive(Tcb& t, const uint8_t* data, uint32_t len) {
                           listeners_[t.listener].http_keepalive_timeout_ms != 0;
         if (t.http_pending < 255) ++t.http_pending;
         if (!keep) t.app_state |= app_bits::kHttpCloseAfter;
-        t.http.reset();
+        // The response goes out now; a body (Content-Length or chunked) is
+        // skipped before the next request, as nginx's discard_request_body.
+        t.http.next();
       }
       t.app_state = static_cast<uint8_t>(t.app_state & ~app_bits::kHttpIdle);
       return len;  // scanned bytes are consumed; bytes after a final request are ignored

@@ -1,31 +1,42 @@
-// A tiny incremental HTTP/1.x request-header scanner for the `http` application.
+// A tiny incremental HTTP/1.x request scanner for the `http` application.
 //
-// The terminator does not need the request, only where its header ends and
-// whether the client asked to keep the connection: so instead of buffering
-// the header (8 KiB per connection) the scanner is a byte-at-a-time state
-// machine whose whole state packs into one uint32_t inside the Tcb, and a
-// request split across any number of segments, at any byte, scans the same.
+// The terminator does not need the request, only where it ends and whether
+// the client asked to keep the connection: so instead of buffering the header
+// (8 KiB per connection) the scanner is a state machine whose whole state is
+// 8 bytes inside the Tcb, and a request split across any number of segments,
+// at any byte, scans the same.
 //
-// State word layout (bits):
-//   0..13  bytes of this request seen so far (<= kMaxRequest = 8192)
-//  14..16  phase: request line, line start, header name, Connection value,
-//          other value, complete, bad
-//  17..20  match index: chars of "connection" matched in a header name, or
-//          chars of the current token matched in a Connection value
-//  21..22  token state in a Connection value: before a token, matching
-//          "keep-alive", matching "close", skipping to the next comma
-//  23      a CR was seen: the next byte must be LF
-//  24      "keep-alive" listed        25  "close" listed
-//  26      the previous header was Connection (for obs-fold continuation lines)
-//  27      the current line is not empty (leading empty lines are skipped, RFC 9112 2.2)
+// Header. Lines end with CRLF or a bare LF (RFC 9112 2.2 lets a recipient
+// accept it); a bare CR, a control byte, whitespace or a line end in a header
+// name, or a header larger than 8 KiB make the request bad (nginx answers
+// 400 or 414/431 there; the application closes). keep_alive() is true only
+// when a Connection header lists "keep-alive" and none lists "close" (tcpterm
+// answers like nginx with keep-alive off unless the client asks).
 //
-// Lines end with CRLF or a bare LF (RFC 9112 2.2 lets a recipient accept it);
-// a bare CR, a control byte, whitespace or a line end in a header name, or a
-// header larger than 8 KiB make the request bad (nginx answers 400 or 414/431
-// there; the application closes). keep_alive() is true only when a Connection
-// header lists "keep-alive" and none lists "close" (tcpterm answers like nginx
-// with keep-alive off unless the client asks). Message bodies are not
-// tracked: the scanner is for GET/HEAD-style requests.
+// Body (RFC 9112 6.3), as nginx discards it when it answers a fixed response
+// (ngx_http_discard_request_body): feed() reports complete at the end of the
+// header, the response goes out at once, and next() makes the scanner skip the
+// body before the next request starts:
+//   Content-Length   1*DIGIT with optional whitespace around, at most
+//                    kMaxContentLength (what the state can count); the bytes
+//                    are counted down across segments.
+//   Transfer-Encoding  must be exactly "chunked" (any case; nginx answers 501
+//                    to anything else, we close): the chunked framing is
+//                    decoded to its end (RFC 9112 7.1: chunk sizes in hex up to
+//                    kMaxContentLength each, extensions skipped, the trailer
+//                    section skipped, each chunk line and the trailer within
+//                    8 KiB). Decoding is chosen over "Connection: close" since
+//                    it costs no more state than a Content-Length and keeps
+//                    keep-alive clients (and pipelining) working.
+// Bad, as nginx's ngx_http_process_request_header: a Content-Length that is
+// not digits or too large, a second Content-Length (nginx rejects duplicates
+// whatever their values: so two different values, RFC 9112 6.3, are rejected),
+// a second Transfer-Encoding, both Content-Length and Transfer-Encoding (RFC
+// 9112 6.1 allows treating it as an error), an obs-fold continuing either.
+//
+// State (two words; the layout is in http.cc): `state` holds the header's
+// byte count, phase, name/token matcher and flags; `body` the Content-Length
+// or chunk size being read, then the body bytes still to skip.
 #pragma once
 
 #include <cstddef>
@@ -36,22 +47,35 @@ namespace tcpterm {
 
 struct HttpScanner {
   uint32_t state = 0;
+  uint32_t body = 0;
 
   enum class Result : uint8_t { need_more, complete, bad };
   static constexpr uint32_t kMaxRequest = 8192;
+  static constexpr uint32_t kMaxContentLength = 0xffffffffu;
 
   // Scans n bytes at p. consumed is set to the bytes that belong to this
-  // request: all n while need_more, up to and including the final LF when
-  // complete (the rest is the next, pipelined request), and the bytes up to
-  // and including the offending one when bad. Once complete or bad, further
-  // calls consume nothing and return the same result until reset().
+  // request (including the body of the previous one being skipped, after
+  // next()): all n while need_more, up to and including the header's final
+  // LF when complete (the rest is the body or the next, pipelined request),
+  // and the bytes up to and including the offending one when bad. Once
+  // complete or bad, further calls consume nothing and return the same
+  // result until next() or reset().
+  // feed() takes whole well-formed lines at a time with SSE2 where the target
+  // has it; feed_scalar() is the same with plain loops (the fallback), and
+  // feed_bytewise() steps the state machine one byte at a time: the three
+  // give the same results, consumed counts and states (the tests check it).
   Result feed(const uint8_t* p, size_t n, size_t& consumed);
+  Result feed_scalar(const uint8_t* p, size_t n, size_t& consumed);
+  Result feed_bytewise(const uint8_t* p, size_t n, size_t& consumed);
 
   bool keep_alive() const;      // a Connection header listed keep-alive, none close; never when bad
   bool complete() const;
   bool bad() const;
-  uint32_t bytes_seen() const;  // bytes of this request scanned so far
-  void reset() { state = 0; }   // start the next request on the same connection
+  bool has_body() const;        // complete, with a non-empty Content-Length or chunked body
+  uint32_t bytes_seen() const;  // bytes of this request's header (or current chunk line) scanned so far
+  // After complete: the next request, once this one's body has been skipped.
+  void next();
+  void reset() { state = 0; body = 0; }  // start afresh (drops any body still to skip)
 };
 
 // The whole response (status line, headers, body of body_size bytes) that a
