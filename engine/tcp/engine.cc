@@ -252,7 +252,7 @@ void Engine::tcb_init_common(Tcb& t, uint32_t iss) {
   t.rcv_tstamp_ms = now_ms();
 }
 
-void Engine::destroy(Tcb& t) {
+void Engine::destroy(Tcb& t, uint64_t hash) {
   cancel_timer(t);
   accept_unlink(t);
   if (t.state == TcpState::SYN_RECEIVED && t.has(tcb_flags::kPassive) && t.listener != kNoListener) {
@@ -261,14 +261,18 @@ void Engine::destroy(Tcb& t) {
   if (t.has(tcb_flags::kOrphan)) --orphans_;
   app_on_closed(t);
   stats_.on_destroy(t.state);
-  flows_->erase_conn(flows_->index_of(t), t.flow_tag);
+  if (hash != 0) {
+    flows_->erase_conn(flows_->index_of(t), FlowTable<Tcb>::tag_of(hash));
+  } else {
+    flows_->erase_conn(flows_->index_of(t));
+  }
 }
 
-void Engine::enter_time_wait(Tcb& t) {
+void Engine::enter_time_wait(Tcb& t, uint64_t hash) {
   if (flows_->time_wait_count() >= knobs_.max_tw_buckets) [[unlikely]] {
     // Linux: "TCP: time wait bucket table overflow": the connection closes at once.
     ++stats_.counters.tw_overflow;
-    destroy(t);
+    destroy(t, hash);
     return;
   }
   cancel_timer(t);
@@ -287,11 +291,11 @@ void Engine::enter_time_wait(Tcb& t) {
                                    (t.has(tcb_flags::kSackOk) ? tw_flags::kSackOk : 0));
   rec.snd_wscale = t.snd_wscale;
   const TcpState from = t.state;
-  TimeWaitRecord* r = flows_->conn_to_time_wait(flows_->index_of(t), t.flow_tag);
+  TimeWaitRecord* r = flows_->conn_to_time_wait(flows_->index_of(t), FlowTable<Tcb>::tag_of(hash));
   if (r == nullptr) [[unlikely]] {
     ++stats_.counters.tw_overflow;
     stats_.on_destroy(from);
-    flows_->erase_conn(flows_->index_of(t), t.flow_tag);
+    flows_->erase_conn(flows_->index_of(t), FlowTable<Tcb>::tag_of(hash));
     return;
   }
   const FlowKey key = r->key;
@@ -379,7 +383,6 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
     return ConnectResult::table_full;
   }
   Tcb& t = *tp;
-  t.flow_tag = FlowTable<Tcb>::tag_of(h);
   tcb_init_common(t, tw_index != kNilIndex ? iss : isn_.isn(k, now_));
   t.ts_recent = ts_recent;
   t.ts_recent_stamp = ts_recent_stamp;

@@ -168,8 +168,10 @@ class Engine {
   bool is_local(Ipv4Addr a) const;
   void tcp_rcv(uint8_t* frame, const ParsedFrame& p, uint64_t flow_hash);
   void set_state(Tcb& t, TcpState s);
-  void destroy(Tcb& t);            // frees the Tcb (state -> CLOSED), counted
-  void enter_time_wait(Tcb& t);    // -> TIME_WAIT record (or closed at once: max_tw_buckets)
+  // hash: the key's flow-table hash when the caller has it (a segment's), so
+  // the slot is found without hashing again; 0: computed.
+  void destroy(Tcb& t, uint64_t hash = 0);      // frees the Tcb (state -> CLOSED), counted
+  void enter_time_wait(Tcb& t, uint64_t hash);  // -> TIME_WAIT record (or closed at once: max_tw_buckets)
   bool tw_reusable(const TimeWaitRecord& tw) const;  // tw_reuse (connect)
   uint32_t now_ms() const { return static_cast<uint32_t>(now_ / kMillisecond); }
   uint32_t now_s() const { return static_cast<uint32_t>(now_ / kSecond); }

@@ -6,8 +6,7 @@
 // the flow-table slot share (~9 bytes), so the block is three cache lines:
 //
 //   line 0  what every segment touches: key, state, SND.UNA/NXT/WND/WL1/WL2,
-//           RCV.NXT/WND, timestamps, MSS, app kind, the timer's kind, the
-//           key's flow-table tag
+//           RCV.NXT/WND, timestamps, MSS, app kind, the timer's kind
 //   line 1  the timer node, the send queue (pointer, length, sequence of its
 //           first byte: data is sent by reference, never copied), ISS/IRS, RTT
 //   line 2  colder things: peer MAC, congestion window, accept-queue links,
@@ -90,7 +89,6 @@ struct alignas(64) Tcb {
   uint8_t app_state = 0;   // per-application bits (app.cc)
   TimerKind timer_kind = TimerKind::none;
   uint8_t retransmits = 0; // consecutive RTOs / SYN(-ACK) retransmissions / probes
-  uint32_t flow_tag = 0;   // FlowTable::tag_of(the key's hash): erase/TIME_WAIT without rehashing
 
   // ---- line 1
   TimerNode timer;

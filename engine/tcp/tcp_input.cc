@@ -136,7 +136,6 @@ void Engine::listen_syn(Listener& l, uint16_t li, const FlowKey& k, const Seg& s
     return;
   }
   Tcb& t = *tp;
-  t.flow_tag = FlowTable<Tcb>::tag_of(s.hash);
   tcb_init_common(t, have_isn ? isn : isn_.isn(k, now_));
   t.peer_mac = *s.src_mac;
   t.listener = li;
@@ -187,7 +186,6 @@ void Engine::cookie_ack_rcv(Listener& l, uint16_t li, const FlowKey& k, const Se
   }
   ++stats_.counters.syncookies_recv;
   Tcb& t = *tp;
-  t.flow_tag = FlowTable<Tcb>::tag_of(s.hash);
   tcb_init_common(t, s.ack - 1);
   t.ts_offset = ts_off;
   t.peer_mac = *s.src_mac;
@@ -235,7 +233,7 @@ void Engine::syn_sent_rcv(Tcb& t, Seg& s) {
     if (has_ack) {
       ++stats_.counters.attempt_fails;
       app_on_reset(t);
-      destroy(t);  // "connection reset"
+      destroy(t, s.hash);  // "connection reset"
     } else {
       stats_.drops.count(DropReason::tcp_bad_rst);
     }
@@ -431,7 +429,7 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
         ++stats_.counters.abort_on_data;
         stats_.drops.count(DropReason::tcp_data_after_close);
         emit_rst_for(t.key, *s.src_mac, s.ack, 0, RST);
-        destroy(t);
+        destroy(t, s.hash);
         return;
       }
       if (s.seq != t.rcv_nxt) {
@@ -473,7 +471,7 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
         break;
       case TcpState::FIN_WAIT_2:
         send_ack(t);
-        enter_time_wait(t);
+        enter_time_wait(t, s.hash);
         return;
       default:
         break;
@@ -537,18 +535,18 @@ bool Engine::rst_rcv(Tcb& t, const Seg& s) {
       break;
   }
   ++stats_.counters.rsts_received;
-  destroy(t);
+  destroy(t, s.hash);
   return true;
 }
 
 // 3.10.7.4 fourth: SYN in a synchronized state (RFC 5961 4.2).
-void Engine::syn_rcv_in_synchronized(Tcb& t, const Seg&) {
+void Engine::syn_rcv_in_synchronized(Tcb& t, const Seg& s) {
   if (t.state == TcpState::SYN_RECEIVED && t.has(tcb_flags::kPassive)) {
     // "If the connection was initiated with a passive OPEN, then return this
     // connection to the LISTEN state and return."
     ++stats_.counters.attempt_fails;
     stats_.drops.count(DropReason::tcp_syn_in_syn_recv);
-    destroy(t);
+    destroy(t, s.hash);
     return;
   }
   stats_.drops.count(DropReason::tcp_syn_in_window);
@@ -574,7 +572,7 @@ bool Engine::syn_received_ack(Tcb& t, const Seg& s) {
       if (knobs_.abort_on_overflow) {
         emit_rst_for(t.key, *s.src_mac, s.ack, 0, RST);
         ++stats_.counters.attempt_fails;
-        destroy(t);
+        destroy(t, s.hash);
       }
       return false;
     }
@@ -662,10 +660,10 @@ bool Engine::ack_rcv(Tcb& t, const Seg& s, bool& ack_now) {
         if (t.has(tcb_flags::kOrphan)) schedule(t, TimerKind::fin_wait2, now_ + seconds(knobs_.fin_timeout));
         break;
       case TcpState::CLOSING:
-        enter_time_wait(t);
+        enter_time_wait(t, s.hash);
         return false;
       case TcpState::LAST_ACK:
-        destroy(t);
+        destroy(t, s.hash);
         return false;
       default:
         break;
