@@ -37,8 +37,18 @@ uint32_t Engine::app_receive(Tcb& t, const uint8_t* data, uint32_t len) {
     case App::http: {
       // Scan; complete requests wait in http_pending for their response.
       uint32_t off = 0;
-      while (off < len && !(t.app_state & (app_bits::kHttpCloseAfter | app_bits::kHttpBad))) {
+      while (off < len && !(t.app_state & app_bits::kHttpBad)) {
         size_t used = 0;
+        if (t.app_state & app_bits::kHttpCloseAfter) {
+          // After the last request only its body is read (and dropped): the
+          // FIN waits for the body's end (app_run), as nginx's lingering
+          // close, where close() would answer the body with an RST. Bytes
+          // after the body are ignored, whatever they are.
+          if (!t.http.in_body()) break;
+          (void)t.http.feed(data + off, len - off, used);
+          off += static_cast<uint32_t>(used);
+          continue;
+        }
         const HttpScanner::Result r = t.http.feed(data + off, len - off, used);
         off += static_cast<uint32_t>(used);
         if (r == HttpScanner::Result::need_more) break;
@@ -118,8 +128,12 @@ bool Engine::app_run(Tcb& t) {
         const std::string& r = last ? l.http_close : l.http_keepalive;
         app_send(t, reinterpret_cast<const uint8_t*>(r.data()), static_cast<uint32_t>(r.size()));
         --t.http_pending;
-        if (last) return app_close(t);  // nginx, keep-alive off: close after the response
+        // nginx, keep-alive off: close after the response (once its request's body is in).
+        if (last && !t.http.in_body()) return app_close(t);
         return true;
+      }
+      if ((t.app_state & app_bits::kHttpCloseAfter) && t.http_pending == 0 && !t.http.in_body()) {
+        return app_close(t);  // the last request's body has arrived
       }
       if (peer_fin && t.http_pending == 0 && t.sndbuf == nullptr) return app_close(t);
       if (t.http_pending == 0 && t.sndbuf == nullptr && !(t.app_state & app_bits::kHttpIdle) &&

@@ -597,6 +597,7 @@ bool HttpScanner::bad() const { return phase_of(state) == kBad; }
 bool HttpScanner::has_body() const {
   return complete() && ((state & kHasTransferEncoding) || ((state & kHasContentLength) && body != 0));
 }
+bool HttpScanner::in_body() const { return phase_of(state) >= kBody; }
 uint32_t HttpScanner::bytes_seen() const { return state & kCountMask; }
 
 void HttpScanner::next() {

@@ -72,6 +72,7 @@ struct HttpScanner {
   bool complete() const;
   bool bad() const;
   bool has_body() const;        // complete, with a non-empty Content-Length or chunked body
+  bool in_body() const;         // after next(): skipping a body whose end has not arrived yet
   uint32_t bytes_seen() const;  // bytes of this request's header (or current chunk line) scanned so far
   // After complete: the next request, once this one's body has been skipped.
   void next();

@@ -876,6 +876,59 @@ TEST_F(HttpAppTest, PostWithoutKeepAliveIsAnsweredThenClosed) {
   EXPECT_EQ(Counters().http_bad_requests, 0u);
 }
 
+// Without keep-alive and the body still to come: the response goes out at the
+// header's end, the FIN waits for the body (nginx's lingering close), so the
+// body is acknowledged, not answered with the RST that data after close() gets.
+TEST_F(HttpAppTest, PostWithoutKeepAliveClosesAfterTheBodyArrives) {
+  Est();
+  const std::string post = "POST / HTTP/1.1\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n\r\n";
+  const std::string cl = make_http_response(0, false);
+  const std::string get = "GET / HTTP/1.1\r\n\r\n";  // after the last request: ignored
+  uint32_t rcv = kPeerIsn + 1;
+  const uint32_t snd = iss + 1;
+  const std::string s1 = post + kBody.substr(0, 5);
+  Data(rcv, snd, s1);
+  rcv += L(s1);
+  ExpectSegment(PSH | ACK, snd, rcv, 511, OurTsOpts(), cl);  // the response, no FIN yet
+  ExpectNothing();
+  const std::string s2 = kBody.substr(5, 20);
+  Data(rcv, snd, s2);
+  rcv += L(s2);
+  ExpectSegment(ACK, snd + L(cl), rcv, 511, OurTsOpts());
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::ESTABLISHED);
+  const std::string s3 = kBody.substr(25) + get;
+  Data(rcv, snd + L(cl), s3);
+  rcv += L(s3);
+  ExpectSegment(FIN | ACK, snd + L(cl), rcv, 511, OurTsOpts());  // the body is in: close
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
+  EXPECT_EQ(Counters().http_requests, 1u);
+  EXPECT_EQ(Counters().abort_on_data, 0u);
+  ExpectInvariants();
+}
+
+// The same with a body that never comes: the connection is closed after
+// http_keepalive_timeout (5 s here) without data, as an idle keep-alive one.
+TEST_F(HttpAppTest, PostWithoutKeepAliveAndNoBodyClosesAtTheIdleTimeout) {
+  Est();
+  const std::string post = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+  const std::string cl = make_http_response(0, false);
+  const uint32_t rcv = kPeerIsn + 1 + L(post);
+  Data(kPeerIsn + 1, iss + 1, post);
+  ExpectSegment(PSH | ACK, iss + 1, rcv, 511, OurTsOpts(), cl);
+  ExpectNothing();
+  Ack(rcv, iss + 1 + L(cl));
+  ExpectNothing();
+  Advance(seconds(5) - millis(10));  // the wheel's 1.05 ms ticks: never early, at most a tick late
+  ExpectNothing();
+  Advance(millis(20));
+  ExpectSegment(FIN | ACK, iss + 1 + L(cl), rcv, 511, OurTsOpts());
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
+  EXPECT_EQ(Counters().http_keepalive_timeouts, 1u);
+}
+
 // Malformed framing takes the bad-request path: no response, FIN, counted.
 TEST_F(HttpAppTest, MalformedFramingClosesAndIsCounted) {
   Start(AppKind::http);
