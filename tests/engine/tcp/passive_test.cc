@@ -275,9 +275,11 @@ TEST_F(PassiveTest, HttpKeepAliveServesTwoRequestsThenTimesOut) {
 TEST_F(PassiveTest, HttpBadRequestCloses) {
   Start(AppKind::http);
   Established();
-  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), "GET / HTTP/1.1\r\nBad Header\r\n\r\n"});
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out.front().p.flags, FIN | ACK);
+  const std::string bad = "GET / HTTP/1.1\r\nBad Header\r\n\r\n";
+  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), bad});
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1 + static_cast<uint32_t>(bad.size()), 511, OurTsOpts());
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
   EXPECT_EQ(Counters().http_bad_requests, 1u);
 }
 
