@@ -221,8 +221,8 @@ TEST_F(HandshakeTest, SynQueueFullWithoutCookiesDrops) {
   cfg.tcp.max_syn_backlog = 1;
   cfg.tcp.syncookies = 0;
   Start(AppKind::discard);
-  EXPECT_NE(SynFrom(40001), 0u);
-  out.clear();
+  peer_port = 40001;
+  SynReceived();
   EXPECT_EQ(SynFrom(40002), 0u);
   ExpectNothing();
   EXPECT_EQ(Drops(DropReason::tcp_syn_queue_full), 1u);
@@ -379,9 +379,14 @@ TEST_F(HandshakeTest, ClosedPortGetsRstPerRfc9293) {
 TEST_F(HandshakeTest, FlowTableFullFallsBackToCookiesOrDrops) {
   cfg.engine.max_connections = 1;
   Start(AppKind::discard);
-  EXPECT_NE(SynFrom(40001), 0u);
-  out.clear();
-  EXPECT_NE(SynFrom(40002), 0u);  // answered with a cookie
+  peer_port = 40001;
+  SynReceived();
+  // Answered with a cookie: its TSval carries wscale 7 and SACK (cookie_init_timestamp).
+  const uint32_t cookie = SynFrom(40002);
+  TcpOptions o = LinuxSynOpts(SynCookies::ts_encode(NowMs(), 7, true, false) + ts_off);
+  o.tsecr = peer_ts;
+  ExpectSegment(SYN | ACK, cookie, kPeerIsn + 1, 65408, o);
+  ExpectNothing();
   EXPECT_EQ(Counters().flow_table_full, 1u);
   EXPECT_EQ(Counters().syncookies_sent, 1u);
   EXPECT_EQ(eng->conn_count(), 1u);
@@ -391,9 +396,10 @@ TEST_F(HandshakeTest, FlowTableFullWithoutCookiesDrops) {
   cfg.engine.max_connections = 1;
   cfg.tcp.syncookies = 0;
   Start(AppKind::discard);
-  EXPECT_NE(SynFrom(40001), 0u);
-  out.clear();
+  peer_port = 40001;
+  SynReceived();
   EXPECT_EQ(SynFrom(40002), 0u);
+  ExpectNothing();
   EXPECT_EQ(Drops(DropReason::tcp_flow_table_full), 1u);
 }
 
