@@ -270,6 +270,9 @@ TEST_F(CloseTest, CloseWaitSynGetsChallengeAck) {
   CloseWait();
   Send({SYN, kPeerIsn + 2, 0, 64240, LinuxSynOpts(peer_ts + 1)});
   ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSE_WAIT);
+  EXPECT_EQ(Counters().challenge_acks, 1u);
+  EXPECT_EQ(Drops(DropReason::tcp_syn_in_window), 1u);
 }
 
 TEST_F(CloseTest, CloseWaitDuplicateFinIsAcked) {

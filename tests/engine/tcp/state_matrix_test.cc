@@ -2,7 +2,7 @@
 // matches exactly, an RST in the window but not exact (RFC 5961 3.2: challenge
 // ACK), a SYN (RFC 5961 4.2: challenge ACK in the synchronized states), a
 // duplicate of the last segment, and its timer. Each cell names the test that
-// pins it with exact segments out (or with nothing out); the cells marked NEW
+// pins it with exact segments out (or with nothing out); the tests marked NEW
 // are in this file.
 //
 // Suites: Passive = passive_test.cc, Handshake = handshake_test.cc, Active =
@@ -18,9 +18,10 @@
 //   SYN          the normal exit, above; Passive.SynFinToAListenerIsDiscarded
 //   duplicate    NEW Matrix.ListenDuplicateSynGetsTheSameCookieAndNoState;
 //                Handshake.RetransmittedSynGetsTheSynAckAgain (with a half-open Tcb)
-//   timer        (none in LISTEN; what ages is the SYN cookie)
+//   timer        (none in LISTEN; what ages is the SYN cookie) Handshake.CookiesExpire,
 //                NEW Matrix.CookieIsAcceptedAtTheLastInstantOfItsSecondMinute,
-//                NEW Matrix.CookieIsRejectedJustPastItsSecondMinute
+//                NEW Matrix.CookieIsRejectedJustPastItsSecondMinute,
+//                NEW Matrix.CookieAfterSynQueueOverflowIsValidToTheSameEdge
 // SYN_SENT
 //   exits        Active.SynAckCompletesTheHandshake, Active.SimultaneousOpen,
 //                Active.RstWithAcceptableAckRefuses
@@ -72,7 +73,7 @@
 //   duplicate    Close.CloseWaitDuplicateFinIsAcked
 //   timer        NEW Matrix.CloseWaitDataIsRetransmittedUntilAcked (no timer of its own: RTO)
 // CLOSING
-//   exits        Close.ClosingAckOfFinGoesToTimeWait
+//   exits        Close.ClosingAckOfFinGoesToTimeWait, NEW Matrix.ClosingGivesUpAfterOrphanRetries
 //   exact RST    Close.ClosingExactRstCloses, Close.ClosingRstAtFinSequenceIsAcceptedLikeLinux
 //   in-wnd RST   NEW Matrix.ClosingInWindowRstGetsChallengeAck
 //   SYN          Close.ClosingSynGetsChallengeAck
@@ -97,10 +98,13 @@
 //   timer        Close.TimeWaitExpiresAfterTwoMsl,
 //                NEW Matrix.TimeWaitRestartKeepsEveryRecordsOwnExpiry
 //
-// 10 states x 6 cells = 60 cells, all covered; 10 of them were empty before
-// this file (the NEW in-window RST of LISTEN, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
-// LAST_ACK, TIME_WAIT; LISTEN's duplicate and timer; CLOSE_WAIT's timer;
-// SYN_SENT's unacceptable RST), and TIME_WAIT's timer gains the ordering test.
+// 10 states x 6 cells = 60 cells, all covered now. 7 were empty before this
+// file: the in-window RST of FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK and
+// TIME_WAIT, LISTEN's duplicate, CLOSE_WAIT's timer. 6 were covered in part
+// and gain a NEW test: LISTEN's RST (RST|ACK) and timer (the cookie's exact
+// edge), SYN_SENT's unacceptable RST, CLOSING's timeout exit, TIME_WAIT's
+// timer (three records, one restarted), and Close.CloseWaitSynGetsChallengeAck
+// now checks the state and counters.
 #include <array>
 #include <string>
 
@@ -262,6 +266,47 @@ TEST_F(StateMatrixTest, CookieIsRejectedJustPastItsSecondMinute) {
   }
 }
 
+// With syncookies=1 the final ACK is checked as a cookie only while the SYN
+// queue overflowed in the last two minutes (Linux tcp_synq_no_recent_overflow);
+// a cookie made at the overflow is still bounded by its own two minutes.
+TEST_F(StateMatrixTest, CookieAfterSynQueueOverflowIsValidToTheSameEdge) {
+  for (const bool past : {false, true}) {
+    SCOPED_TRACE(past ? "just past the edge" : "at the last instant");
+    eng.reset();
+    out.clear();
+    now = seconds(960);  // the start of minute 16
+    peer_ts = 5000;
+    cfg.tcp.max_syn_backlog = 1;
+    cfg.tcp.synack_retries = 0;  // the half-open one leaves silently after 1 s
+    Start(AppKind::discard);
+    peer_port = 40001;
+    SynReceived();
+    peer_port = 40002;
+    Send({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
+    ASSERT_EQ(out.size(), 1u);
+    iss = out.front().p.seq;
+    cookie_tsval = SynCookies::ts_encode(NowMs(), 7, true, false) + ts_off;
+    TcpOptions o = LinuxSynOpts(cookie_tsval);
+    o.tsecr = peer_ts;
+    ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+    EXPECT_EQ(Counters().syncookies_sent, 1u);
+    Advance(seconds(1) + millis(5));
+    ExpectNothing();
+    ASSERT_EQ(eng->conn_count(), 0u);
+    ASSERT_EQ(Counters().synack_timeouts, 1u);
+    if (past) {
+      Advance(seconds(1080) - now);
+      CookieAck();
+      ExpectSegment(RST, iss + 1, 0, 0, NoOpts());
+      EXPECT_EQ(State(), TcpState::CLOSED);
+      EXPECT_EQ(eng->conn_count(), 0u);
+      EXPECT_EQ(Counters().syncookies_recv, 0u);
+    } else {
+      ExpectCookieAccepted(seconds(1080) - 1);
+    }
+  }
+}
+
 // ---------------------------------------------------------------- SYN_SENT
 
 // 3.10.7.3 first check the ACK bit: SEG.ACK =< ISS or > SND.NXT is
@@ -360,6 +405,33 @@ TEST_F(StateMatrixTest, TimeWaitInWindowRstIsDroppedWithoutRestart) {
   EXPECT_EQ(eng->time_wait_count(), 0u);
   ExpectNothing();
   ExpectInvariants();
+}
+
+// ---------------------------------------------------------------- CLOSING's last exit
+// The orphan's FIN is retransmitted orphan_retries times, then RST|ACK
+// <SEQ=SND.NXT><ACK=RCV.NXT> and the connection is gone (Linux
+// tcp_write_timeout -> tcp_out_of_resources/tcp_send_active_reset).
+TEST_F(StateMatrixTest, ClosingGivesUpAfterOrphanRetries) {
+  cfg.tcp.orphan_retries = 2;
+  Closing();
+  Advance(millis(197));
+  ExpectNothing();
+  Advance(millis(6));
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  Advance(millis(397));
+  ExpectNothing();
+  Advance(millis(6));
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSING);
+  Advance(millis(797));
+  ExpectNothing();
+  Advance(millis(6));
+  ExpectSegment(RST | ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  ExpectNothing();
+  ExpectGone();
+  EXPECT_EQ(Counters().abort_on_timeout, 1u);
+  EXPECT_EQ(Counters().retrans_segs, 2u);
+  EXPECT_EQ(eng->stats().transition_count(TcpState::CLOSING, TcpState::CLOSED), 1u);
 }
 
 // ---------------------------------------------------------------- CLOSE_WAIT's timer
