@@ -61,13 +61,15 @@
 // FIN_WAIT_2
 //   exits        Close.FinWait2FinGoesToTimeWait, Close.FinWait2OrphanEndsAfterFinTimeout
 //   exact RST    Close.FinWait2ExactRstCloses
-//   in-wnd RST   NEW Matrix.FinWait2InWindowRstGetsChallengeAck
+//   in-wnd RST   NEW Matrix.FinWait2InWindowRstGetsChallengeAck;
+//                below the window: NEW Matrix.FinWait2RstBelowRcvNxtIsDropped
 //   SYN          Close.FinWait2SynGetsChallengeAck
 //   duplicate    Close.FinWait2DuplicateAckIsSilent
 //   timer        Close.FinWait2OrphanEndsAfterFinTimeout
 // CLOSE_WAIT
 //   exits        Close.CloseWaitAppCloseGoesToLastAck
-//   exact RST    Close.CloseWaitExactRstCloses
+//   exact RST    Close.CloseWaitExactRstCloses,
+//                NEW Matrix.CloseWaitRstAtFinSequenceIsAcceptedLikeLinux
 //   in-wnd RST   NEW Matrix.CloseWaitInWindowRstGetsChallengeAck
 //   SYN          Close.CloseWaitSynGetsChallengeAck
 //   duplicate    Close.CloseWaitDuplicateFinIsAcked
@@ -81,7 +83,8 @@
 //   timer        Close.ClosingRetransmitsFin
 // LAST_ACK
 //   exits        Close.LastAckAckOfFinCloses, Close.LastAckRetransmitsFinThenGivesUp
-//   exact RST    Close.LastAckExactRstCloses
+//   exact RST    Close.LastAckExactRstCloses,
+//                NEW Matrix.LastAckRstAtFinSequenceIsAcceptedLikeLinux
 //   in-wnd RST   NEW Matrix.LastAckInWindowRstGetsChallengeAck
 //   SYN          Close.LastAckSynGetsChallengeAck
 //   duplicate    Close.LastAckDuplicateFinIsAcked, Close.LastAckFinRetransmissionsAreNotRateLimited
@@ -384,6 +387,36 @@ TEST_F(StateMatrixTest, LastAckInWindowRstGetsChallengeAck) {
   ExpectGone();
 }
 
+// Linux tcp_reset_check: after the peer's FIN (CLOSE_WAIT, LAST_ACK, CLOSING)
+// an RST at RCV.NXT - 1 is taken as exact: the peer may have sent it before
+// it saw our ACK of its FIN. Not in FIN_WAIT_2, where RCV.NXT - 1 is simply
+// below the window: dropped without an answer.
+TEST_F(StateMatrixTest, CloseWaitRstAtFinSequenceIsAcceptedLikeLinux) {
+  CloseWait();
+  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});
+  ExpectNothing();
+  ExpectGone();
+  EXPECT_EQ(Counters().estab_resets, 1u);
+  EXPECT_EQ(eng->accept_queue_length(kPort), 0u);
+}
+
+TEST_F(StateMatrixTest, LastAckRstAtFinSequenceIsAcceptedLikeLinux) {
+  LastAck();
+  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});
+  ExpectNothing();
+  ExpectGone();
+  EXPECT_EQ(Counters().rsts_received, 1u);
+}
+
+TEST_F(StateMatrixTest, FinWait2RstBelowRcvNxtIsDropped) {
+  FinWait2();
+  Send({RST, kPeerIsn, 0, 0, NoOpts()});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_2);
+  EXPECT_EQ(Drops(DropReason::tcp_rst_out_of_window), 1u);
+  EXPECT_EQ(Counters().challenge_acks, 0u);
+}
+
 // TIME_WAIT answers no challenge: Linux tcp_timewait_state_process sends
 // nothing for an RST off RCV.NXT (TCP_TW_SUCCESS) and, as it is not an ACK,
 // does not reschedule the 2*MSL timer.
@@ -394,10 +427,12 @@ TEST_F(StateMatrixTest, TimeWaitInWindowRstIsDroppedWithoutRestart) {
   ExpectNothing();
   Send({RST | ACK, kPeerIsn + 3, iss + 2, 0, NoOpts()});
   ExpectNothing();
+  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});  // RCV.NXT - 1: tcp_reset_check is not for TIME_WAIT
+  ExpectNothing();
   EXPECT_EQ(State(), TcpState::TIME_WAIT);
   EXPECT_EQ(Counters().time_wait_killed, 0u);
   EXPECT_EQ(Counters().time_wait_restarts, 0u);
-  EXPECT_EQ(Drops(DropReason::tcp_time_wait), 2u);
+  EXPECT_EQ(Drops(DropReason::tcp_time_wait), 3u);
   Advance(seconds(50) - millis(1));
   EXPECT_EQ(State(), TcpState::TIME_WAIT);
   Advance(millis(1));  // 60 s after entering, as if no RST had come
