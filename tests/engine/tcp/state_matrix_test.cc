@@ -469,6 +469,20 @@ TEST_F(StateMatrixTest, ClosingGivesUpAfterOrphanRetries) {
   EXPECT_EQ(eng->stats().transition_count(TcpState::CLOSING, TcpState::CLOSED), 1u);
 }
 
+// Data at or after RCV.NXT once the peer's FIN is in (CLOSE_WAIT, CLOSING,
+// LAST_ACK) is a peer's error: Linux tcp_rcv_state_process step 7 leaves it
+// ("if (!before(seq, rcv_nxt)) break": not queued, no ACK scheduled).
+TEST_F(StateMatrixTest, CloseWaitDataAfterThePeersFinIsIgnored) {
+  CloseWait();
+  Send({ACK | PSH, kPeerIsn + 2, iss + 1, 502, Ts(++peer_ts, OurTs()), "zz"});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::CLOSE_WAIT);
+  EXPECT_EQ(Drops(DropReason::tcp_data_after_fin), 1u);
+  ConnInfo ci;
+  ASSERT_TRUE(eng->conn_info(Key(), ci));
+  EXPECT_EQ(ci.rcv_nxt, kPeerIsn + 2);
+}
+
 // ---------------------------------------------------------------- CLOSE_WAIT's timer
 // CLOSE_WAIT has no timer of its own (Linux neither): what we send in it is
 // retransmitted on the RTO (200 ms: the handshake's RTT sample was 0), and
