@@ -103,11 +103,17 @@
 //
 // 10 states x 6 cells = 60 cells, all covered now. 7 were empty before this
 // file: the in-window RST of FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK and
-// TIME_WAIT, LISTEN's duplicate, CLOSE_WAIT's timer. 6 were covered in part
+// TIME_WAIT, LISTEN's duplicate, CLOSE_WAIT's timer. 9 were covered in part
 // and gain a NEW test: LISTEN's RST (RST|ACK) and timer (the cookie's exact
 // edge), SYN_SENT's unacceptable RST, CLOSING's timeout exit, TIME_WAIT's
-// timer (three records, one restarted), and Close.CloseWaitSynGetsChallengeAck
-// now checks the state and counters.
+// timer (three records, one restarted), the RST at RCV.NXT - 1 in CLOSE_WAIT
+// and LAST_ACK (and below the window in FIN_WAIT_2 and TIME_WAIT); and
+// Close.CloseWaitSynGetsChallengeAck now checks the state and counters.
+// Where the engine differs from Linux the test is kept out of the suite and
+// written up in FOUND_BUGS.md at the top of the tree: a cookie sent for a full
+// flow table (LISTEN), TIME_WAIT's out-of-window ACK rate limit (TIME_WAIT
+// duplicate and SYN), a duplicate SYN in simultaneous open (SYN_SENT ->
+// SYN_RECEIVED), data overlapping the peer's FIN (CLOSE_WAIT).
 #include <array>
 #include <string>
 
