@@ -1,67 +1,15 @@
-// The closing states, each fixture built from the previous one (smoltcp's
-// socket_fin_wait_2() calls socket_fin_wait_1()). For every state: its normal
-// exits, an RST in it, a SYN in it, a duplicate of the last segment, its timer.
+// The closing states (fixtures in close_states.h, each built from the previous
+// one). For every state: its normal exits, an RST in it, a SYN in it, a
+// duplicate of the last segment, its timer (state_matrix_test.cc has the map).
 #include <cstring>
 
 #include "engine/tcp/http.h"
-#include "tests/engine/tcp/tcp_test_util.h"
+#include "tests/engine/tcp/close_states.h"
 
 namespace tcpterm::tcp_test {
 namespace {
 
-class CloseTest : public TcpTest {
- protected:
-  // close application: our FIN right after the handshake.
-  void FinWait1() {
-    Start(AppKind::close);
-    Established();
-    ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
-    ASSERT_EQ(State(), TcpState::FIN_WAIT_1);
-  }
-  void FinWait2() {
-    FinWait1();
-    Send({ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
-    ExpectNothing();
-    ASSERT_EQ(State(), TcpState::FIN_WAIT_2);
-  }
-  void TimeWait() {
-    FinWait2();
-    Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
-    ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-    ASSERT_EQ(State(), TcpState::TIME_WAIT);
-  }
-  // Simultaneous close: their FIN crosses ours (it does not ack our FIN).
-  void Closing() {
-    FinWait1();
-    Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
-    ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-    ASSERT_EQ(State(), TcpState::CLOSING);
-  }
-  // discard application: passive close.
-  void LastAck() {
-    Start(AppKind::discard);
-    Established();
-    Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
-    ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
-    ASSERT_EQ(State(), TcpState::LAST_ACK);
-  }
-  // The application has not accepted the connection yet: the FIN leaves it in CLOSE_WAIT.
-  void CloseWait() {
-    cfg.listeners[0].accept_rate = 1;
-    Start(AppKind::discard);
-    Established();
-    Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
-    ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
-    ASSERT_EQ(State(), TcpState::CLOSE_WAIT);
-  }
-  void ExpectGone() {
-    EXPECT_EQ(State(), TcpState::CLOSED);
-    EXPECT_EQ(eng->conn_count(), 0u);
-    EXPECT_EQ(eng->timers_pending(), 0u);
-    EXPECT_EQ(eng->orphan_count(), 0u);
-    ExpectInvariants();
-  }
-};
+class CloseTest : public CloseStatesTest {};
 
 // ---- FIN_WAIT_1
 TEST_F(CloseTest, FinWait1AckOfFinGoesToFinWait2) { FinWait2(); }
@@ -286,10 +234,8 @@ TEST_F(CloseTest, OutOfWindowFrameDoesNotChangeTheRememberedMac) {
   const MacAddr spoof{{0x02, 0, 0, 0, 0, 0x66}};
   std::memcpy(f.data() + 6, spoof.b.data(), 6);  // Ethernet source
   SendFrame(f);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(out.front().p.eth_dst == spoof);  // the reply goes to the sender
-  EXPECT_EQ(out.front().p.flags, ACK);
-  out.clear();
+  // The reply goes to the sender; its TSval is not recorded (out of window).
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 1, 511, Ts(OurTs(), peer_ts - 1), "", spoof);
   Advance(millis(206));
   ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, Ts(OurTs(), peer_ts - 1));  // to kPeerMac
 }
@@ -324,6 +270,9 @@ TEST_F(CloseTest, CloseWaitSynGetsChallengeAck) {
   CloseWait();
   Send({SYN, kPeerIsn + 2, 0, 64240, LinuxSynOpts(peer_ts + 1)});
   ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::CLOSE_WAIT);
+  EXPECT_EQ(Counters().challenge_acks, 1u);
+  EXPECT_EQ(Drops(DropReason::tcp_syn_in_window), 1u);
 }
 
 TEST_F(CloseTest, CloseWaitDuplicateFinIsAcked) {
@@ -379,13 +328,10 @@ TEST_F(CloseTest, RepliesFollowTheSendersMacTimersTheRemembered) {
   const MacAddr other{{0x02, 0, 0, 0, 0, 0x99}};
   std::copy(other.b.begin(), other.b.end(), f.begin() + 6);
   SendFrame(f);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(out.front().p.eth_dst == other);
-  out.clear();
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts(), "", other);
   Advance(millis(210));  // the FIN's retransmission: to the MAC remembered
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(out.front().p.eth_dst == other);
-  out.clear();
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts(), "", other);
+  ExpectNothing();
 }
 
 // ---- TIME_WAIT
@@ -450,10 +396,9 @@ TEST_F(CloseTest, TimeWaitNewerSynOpensANewConnection) {
 TEST_F(CloseTest, TimeWaitSynWithNewerTimestampButOldSeqIsAccepted) {
   TimeWait();
   Send({SYN, kPeerIsn - 5000, 0, 64240, LinuxSynOpts(peer_ts + 1000)});
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out.front().p.flags, SYN | ACK);
-  EXPECT_EQ(out.front().p.seq, iss + 2 + 65537);
-  out.clear();
+  TcpOptions o = LinuxSynOpts(OurTs());
+  o.tsecr = peer_ts + 1000;
+  ExpectSegment(SYN | ACK, iss + 2 + 65537, kPeerIsn - 4999, 65408, o);
   EXPECT_EQ(State(), TcpState::SYN_RECEIVED);
 }
 
@@ -512,16 +457,13 @@ TEST_F(CloseTest, MaxOrphansCountsLiveOrphans) {
   cfg.tcp.max_orphans = 1;
   Start(AppKind::close);
   Established();  // orphan 1: FIN
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out.front().p.flags, FIN | ACK);
-  out.clear();
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
   peer_port = kPeerPort + 1;
-  Send({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
-  const uint32_t b = out.front().p.seq;
-  out.clear();
-  Send({ACK, kPeerIsn + 1, b + 1, 502, Ts(peer_ts, OurTs())});
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out.front().p.flags, RST | ACK);  // a second orphan would exceed max_orphans
+  SynReceived();
+  Send({ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
+  ExpectSegment(RST | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());  // a second orphan would exceed max_orphans
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::CLOSED);
   EXPECT_EQ(eng->orphan_count(), 1u);
   ExpectInvariants();
 }

@@ -177,7 +177,12 @@ TEST_F(MiscTest, NoTransmitBufferIsCounted) {
   EXPECT_EQ(State(), TcpState::SYN_RECEIVED);  // the SYN-ACK timer will retry
   Advance(seconds(1) + millis(5));
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out.front().p.flags, SYN | ACK);
+  iss = out.front().p.seq;  // the first SYN-ACK never left: learn ISS and TS offset here
+  ts_off = out.front().p.opts.tsval - NowMs();
+  TcpOptions o = LinuxSynOpts(OurTs());
+  o.tsecr = peer_ts;
+  ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+  ExpectNothing();
 }
 
 }  // namespace

@@ -66,7 +66,9 @@ TEST_F(PassiveTest, TinyPeerMssIsRaisedToTheMinimumNotUnderflowed) {
     ASSERT_EQ(out.size(), 1u);
     iss = out.front().p.seq;
     ts_off = out.front().p.opts.tsval - NowMs();
-    out.clear();
+    TcpOptions synack = LinuxSynOpts(OurTs());  // we offer our own MSS (1460) whatever the peer's
+    synack.tsecr = peer_ts;
+    ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, synack);
     Send({ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs())});
     ExpectNothing();
     ConnInfo ci;
@@ -79,15 +81,12 @@ TEST_F(PassiveTest, TinyPeerMssIsRaisedToTheMinimumNotUnderflowed) {
   ASSERT_LE(resp.size(), 10u * 36);  // all within the initial cwnd of 10 segments
   const uint32_t rcv = kPeerIsn + 1 + static_cast<uint32_t>(req.size());
   Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), req});
-  ExpectSegment(ACK, iss + 1, rcv, 511, OurTsOpts(), resp.substr(0, 36));
-  ExpectSegment(ACK, iss + 37, rcv, 511, OurTsOpts(), resp.substr(36, 36));
-  std::string rest;
-  while (!out.empty()) {
-    EXPECT_LE(out.front().p.payload_len, 36u);
-    rest += out.front().payload();
-    out.pop_front();
+  // 36-byte segments, the last one with PSH and the FIN (keep-alive off).
+  for (uint32_t off = 0; off < resp.size(); off += 36) {
+    const bool last = off + 36 >= resp.size();
+    ExpectSegment(last ? FIN | PSH | ACK : ACK, iss + 1 + off, rcv, 511, OurTsOpts(), resp.substr(off, 36));
   }
-  EXPECT_EQ(rest, resp.substr(72));
+  ExpectNothing();
   ExpectInvariants();
 }
 
@@ -109,8 +108,12 @@ TEST_F(PassiveTest, MssClampedToConfiguredMtu) {
   o.mss = 8960;
   Send({SYN, kPeerIsn, 0, 64240, o});
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out.front().p.opts.mss, 960);
-  out.clear();
+  iss = out.front().p.seq;
+  ts_off = out.front().p.opts.tsval - NowMs();
+  TcpOptions synack = LinuxSynOpts(OurTs());
+  synack.mss = 960;  // mtu - 40
+  synack.tsecr = peer_ts;
+  ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, synack);
   ConnInfo ci;
   ASSERT_TRUE(eng->conn_info(Key(), ci));
   EXPECT_EQ(ci.snd_mss, 960 - 12);
@@ -275,9 +278,11 @@ TEST_F(PassiveTest, HttpKeepAliveServesTwoRequestsThenTimesOut) {
 TEST_F(PassiveTest, HttpBadRequestCloses) {
   Start(AppKind::http);
   Established();
-  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), "GET / HTTP/1.1\r\nBad Header\r\n\r\n"});
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out.front().p.flags, FIN | ACK);
+  const std::string bad = "GET / HTTP/1.1\r\nBad Header\r\n\r\n";
+  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), bad});
+  ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1 + static_cast<uint32_t>(bad.size()), 511, OurTsOpts());
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
   EXPECT_EQ(Counters().http_bad_requests, 1u);
 }
 

@@ -176,9 +176,10 @@ class TcpTest : public ::testing::Test {
   uint32_t OurTs() const { return NowMs() + ts_off; }
 
   // Pops the next frame the engine sent and checks it: addresses, flags,
-  // sequence/ack numbers (absolute), window field, options, payload.
+  // sequence/ack numbers (absolute), window field, options, payload. dst: the
+  // Ethernet destination (another router's MAC in the tests that spoof one).
   OutFrame ExpectSegment(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win, const TcpOptions& opts,
-                         const std::string& payload = "") {
+                         const std::string& payload = "", const MacAddr& dst = kPeerMac) {
     OutFrame f;
     if (out.empty()) {
       ADD_FAILURE() << "expected a segment, the engine sent nothing";
@@ -188,7 +189,7 @@ class TcpTest : public ::testing::Test {
     out.pop_front();
     const ParsedFrame& p = f.p;
     EXPECT_EQ(p.l4, L4::tcp);
-    EXPECT_TRUE(p.eth_dst == kPeerMac);
+    EXPECT_TRUE(p.eth_dst == dst) << "Ethernet destination";
     EXPECT_TRUE(p.eth_src == kOurMac);
     EXPECT_EQ(p.ip_src, kOurIp);
     EXPECT_EQ(p.ip_dst, kPeerIp);
