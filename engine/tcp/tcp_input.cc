@@ -376,6 +376,7 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
   }
 
   // Trim to the window: data before RCV.NXT (retransmitted) and beyond the right edge.
+  const uint32_t seg_seq = s.seq;  // untrimmed, for the seventh step's check after the peer's FIN
   bool text_dropped = false;  // the window took none of it: ACK to say so
   if (wnd == 0 && (s.data_len != 0 || (s.flags & FIN))) [[unlikely]] {
     s.data_len = 0;
@@ -448,8 +449,20 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
         data_event = taken != 0;
         ack_now = true;
       }
+    } else if (seq_lt(seg_seq, t.rcv_nxt)) [[unlikely]] {
+      // CLOSE_WAIT, CLOSING, LAST_ACK and bytes past the peer's own FIN in a
+      // segment that overlaps it: Linux tcp_rcv_state_process step 7 falls
+      // through to its RCV_SHUTDOWN check and resets (RFC 1122 4.2.2.13,
+      // TCPAbortOnData), <SEQ=SEG.ACK><CTL=RST>.
+      ++stats_.counters.abort_on_data;
+      stats_.drops.count(DropReason::tcp_data_after_fin);
+      emit_rst_for(t.key, *s.src_mac, s.ack, 0, RST);
+      if (!t.has(tcb_flags::kOrphan)) app_on_reset(t);
+      destroy(t, s.hash);
+      return;
     } else {
-      // CLOSE_WAIT, CLOSING, LAST_ACK: the peer's FIN came already; ignore.
+      // CLOSE_WAIT, CLOSING, LAST_ACK: a segment at or past RCV.NXT after
+      // the peer's FIN is ignored (Linux: the same).
       stats_.drops.count(DropReason::tcp_data_after_fin);
     }
   }

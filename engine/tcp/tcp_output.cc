@@ -239,7 +239,11 @@ void Engine::send_reset_reply(const ParsedFrame& p, const Seg& s) {
 }
 
 void Engine::send_synack_cookie(Listener& l, const FlowKey& k, const Seg& s) {
-  (void)l;
+  // Linux cookie_init_sequence -> tcp_synq_overflow: every cookie sent (for a
+  // full SYN queue, syncookies=2 or a full flow table) opens the window in
+  // which listen_rcv() checks ACKs as cookies.
+  l.overflowed = true;
+  l.last_overflow = now_;
   const TcpOptions& peer = *s.opts;
   const uint16_t peer_mss = static_cast<uint16_t>(std::min<uint32_t>(peer.has_mss ? peer.mss : 536, our_mss_));
   uint16_t mss_used = 0;

@@ -593,5 +593,95 @@ TEST_F(StateMatrixTest, TimeWaitRestartKeepsEveryRecordsOwnExpiry) {
   ExpectInvariants();
 }
 
+
+// Deviations from Linux the matrix found, fixed in the engine since.
+
+// Linux cookie_init_sequence -> tcp_synq_overflow: every cookie sent marks the
+// listener, so a cookie sent because the flow table was full is honoured.
+TEST_F(StateMatrixTest, CookieSentForAFullFlowTableIsAccepted) {
+  cfg.engine.max_connections = 1;
+  Start(AppKind::discard);
+  peer_port = 40001;
+  SynReceived();
+  peer_port = 40002;
+  Send({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
+  ASSERT_EQ(out.size(), 1u);
+  iss = out.front().p.seq;
+  const uint32_t cookie_ts = SynCookies::ts_encode(NowMs(), 7, true, false) + ts_off;
+  TcpOptions o = LinuxSynOpts(cookie_ts);
+  o.tsecr = peer_ts;
+  ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+  EXPECT_EQ(Counters().flow_table_full, 1u);
+  peer_port = 40001;
+  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});
+  ExpectNothing();
+  ASSERT_EQ(eng->conn_count(), 0u);
+  Advance(seconds(1));
+  peer_port = 40002;
+  Send({ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, cookie_ts)});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::ESTABLISHED);
+  EXPECT_EQ(Counters().syncookies_recv, 1u);
+  EXPECT_EQ(Drops(DropReason::tcp_listen_ack), 0u);
+}
+
+// Linux tcp_timewait_check_oow_rate_limit: what TIME_WAIT answers with an ACK
+// (an old duplicate, a PAWS-rejected segment, a SYN that is not newer) is
+// answered at most once per invalid_ratelimit (500 ms), as tcp_oow_rate_limited;
+// a retransmitted FIN (it has a length, no SYN) is exempt and always re-ACKed.
+TEST_F(StateMatrixTest, TimeWaitOutOfWindowAcksAreRateLimited) {
+  TimeWait();
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(peer_ts - 100, OurTs())});  // PAWS-rejected
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(peer_ts - 100, OurTs())});
+  ExpectNothing();
+  Send({SYN, kPeerIsn - 5000, 0, 64240, LinuxSynOpts(peer_ts - 10)});  // old SYN
+  ExpectNothing();
+  Send({ACK, kPeerIsn + 500000, iss + 2, 502, Ts(peer_ts + 1, OurTs())});  // out of window
+  ExpectNothing();
+  Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(peer_ts, OurTs())});  // retransmitted FIN
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  Advance(millis(499));
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(peer_ts - 100, OurTs())});
+  ExpectNothing();
+  Advance(millis(1));
+  Send({ACK, kPeerIsn + 2, iss + 2, 502, Ts(peer_ts - 100, OurTs())});
+  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+  EXPECT_EQ(State(), TcpState::TIME_WAIT);
+}
+
+// Simultaneous open: a retransmission of the peer's SYN in (active)
+// SYN_RECEIVED is a SYN in a synchronized state (RFC 9293 3.10.7.4 fourth
+// check: "Otherwise, handle per the directions for synchronized states"):
+// Linux tcp_validate_incoming -> syn_challenge -> tcp_send_challenge_ack,
+// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Only a passive half-open connection
+// (Linux's request sock, tcp_check_req) answers it with the SYN-ACK again.
+TEST_F(StateMatrixTest, SimultaneousOpenDuplicateSynGetsChallengeAck) {
+  SynSent();
+  Send({SYN, kPeerIsn, 0, 65160, LinuxSynOpts(++peer_ts)});
+  TcpOptions o = LinuxSynOpts(OurTs());
+  o.tsecr = peer_ts;
+  ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+  ASSERT_EQ(State(), TcpState::SYN_RECEIVED);
+  Send({SYN, kPeerIsn, 0, 65160, LinuxSynOpts(peer_ts)});
+  ExpectSegment(ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::SYN_RECEIVED);
+}
+
+// Data past the peer's own FIN in CLOSE_WAIT (the same holds in CLOSING and
+// LAST_ACK): a segment that starts before RCV.NXT and runs past it falls
+// through to Linux's RCV_SHUTDOWN check in tcp_rcv_state_process step 7
+// ("RFC 1122 says we MUST send a reset"): TCPAbortOnData, tcp_reset, and
+// tcp_v4_send_reset answers <SEQ=SEG.ACK><CTL=RST>.
+TEST_F(StateMatrixTest, CloseWaitDataOverlappingThePeersFinResets) {
+  CloseWait();
+  Send({ACK | PSH, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, OurTs()), "xy"});
+  ExpectSegment(RST, iss + 1, 0, 0, NoOpts());
+  ExpectNothing();
+  ExpectGone();
+  EXPECT_EQ(Counters().abort_on_data, 1u);
+}
+
 }  // namespace
 }  // namespace tcpterm::tcp_test
