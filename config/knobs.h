@@ -139,7 +139,8 @@ template <class T> constexpr T knob_initial(Required) { return T{}; }
     "Bytes of body in each HTTP response (app = http).")                                       \
   X(http_keepalive_timeout, uint32_t, 65, 0, 86400, "",                                        \
     "Seconds an idle HTTP keep-alive connection stays open; 0 closes after each response "     \
-    "(app = http; 65 as nginx's keepalive_timeout).")                         \
+    "(app = http; 65 as nginx's keepalive_timeout). Without keep-alive it also bounds the "    \
+    "wait for the last request's body before the FIN (lingering close; 0: no wait).")          \
   X(keepalive, bool, false, false, true, "SO_KEEPALIVE",                                      \
     "Send keepalive probes on idle accepted connections (timing from tcp.keepalive_*).")
 

@@ -66,7 +66,9 @@ uint32_t Engine::app_receive(Tcb& t, const uint8_t* data, uint32_t len) {
         // skipped before the next request, as nginx's discard_request_body.
         t.http.next();
       }
-      t.app_state = static_cast<uint8_t>(t.app_state & ~app_bits::kHttpIdle);
+      // Data restarts the keep-alive idle clock, but not the lingering one
+      // after the last request (app_run).
+      if (!(t.app_state & app_bits::kHttpCloseAfter)) t.app_state = static_cast<uint8_t>(t.app_state & ~app_bits::kHttpIdle);
       return len;  // scanned bytes are consumed; bytes after a final request are ignored
     }
     case App::echo: {
@@ -128,8 +130,16 @@ bool Engine::app_run(Tcb& t) {
         const std::string& r = last ? l.http_close : l.http_keepalive;
         app_send(t, reinterpret_cast<const uint8_t*>(r.data()), static_cast<uint32_t>(r.size()));
         --t.http_pending;
-        // nginx, keep-alive off: close after the response (once its request's body is in).
-        if (last && !t.http.in_body()) return app_close(t);
+        if (last) {
+          // nginx, keep-alive off: close after the response, once its
+          // request's body is in. The wait for the body (lingering) is
+          // bounded by http_keepalive_timeout from now, not refreshed by
+          // body bytes (app_receive); with a timeout of 0 there is none.
+          const uint32_t linger_ms = l.http_keepalive_timeout_ms;
+          if (!t.http.in_body() || linger_ms == 0) return app_close(t);
+          t.app_state |= app_bits::kHttpIdle;
+          t.idle_since_ms = now_ms();
+        }
         return true;
       }
       if ((t.app_state & app_bits::kHttpCloseAfter) && t.http_pending == 0 && !t.http.in_body()) {

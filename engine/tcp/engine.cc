@@ -417,6 +417,9 @@ ConnectResult Engine::connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, Ma
 // stamp at least one second old (time_after32(now, tw_ts_recent_stamp)).
 // Linux tests "has timestamps" as tw_ts_recent_stamp != 0; engine seconds may
 // legitimately be 0 (virtual time 0), so the record's timestamp flag is used.
+// An explicit local port follows the same rule. Linux's bind() (with
+// SO_REUSEADDR) + connect() differs: tcp_twsk_unique without twp takes any
+// TIME_WAIT that had timestamps, whatever tcp_tw_reuse says.
 bool Engine::tw_reusable(const TimeWaitRecord& tw) const {
   uint32_t reuse = knobs_.tw_reuse;
   if (reuse == 2) {

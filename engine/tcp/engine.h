@@ -112,6 +112,8 @@ class Engine {
   // Due timers (bounded batch), TIME_WAIT expiry, accept-queue pacing.
   void advance(Nanos now, TxFrames& tx);
   // Active open from the first configured address (lport 0: an ephemeral port).
+  // A tuple in TIME_WAIT is taken only as tcp.tw_reuse allows, for an explicit
+  // lport too (Linux's bind()+connect() would take any with timestamps).
   ConnectResult connect(Ipv4Addr raddr, uint16_t rport, uint16_t lport, MacAddr next_hop,
                         const ConnectOptions& app, Nanos now, TxFrames& tx);
 

@@ -908,8 +908,9 @@ TEST_F(HttpAppTest, PostWithoutKeepAliveClosesAfterTheBodyArrives) {
   ExpectInvariants();
 }
 
-// The same with a body that never comes: the connection is closed after
-// http_keepalive_timeout (5 s here) without data, as an idle keep-alive one.
+// The same with a body that never comes, or comes a byte at a time: the
+// connection is closed http_keepalive_timeout (5 s here) after the response,
+// whatever arrives meanwhile; with a timeout of 0 there is no wait at all.
 TEST_F(HttpAppTest, PostWithoutKeepAliveAndNoBodyClosesAtTheIdleTimeout) {
   Est();
   const std::string post = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
@@ -927,6 +928,40 @@ TEST_F(HttpAppTest, PostWithoutKeepAliveAndNoBodyClosesAtTheIdleTimeout) {
   ExpectNothing();
   EXPECT_EQ(State(), TcpState::FIN_WAIT_1);
   EXPECT_EQ(Counters().http_keepalive_timeouts, 1u);
+}
+
+TEST_F(HttpAppTest, LingeringForTheBodyIsNotExtendedByItsBytes) {
+  Est();
+  const std::string post = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+  const std::string cl = make_http_response(0, false);
+  uint32_t rcv = kPeerIsn + 1 + L(post);
+  const uint32_t snd = iss + 1 + L(cl);
+  Data(kPeerIsn + 1, iss + 1, post);
+  ExpectSegment(PSH | ACK, iss + 1, rcv, 511, OurTsOpts(), cl);
+  Ack(rcv, snd);
+  ExpectNothing();
+  for (int i = 0; i < 2; ++i) {  // a body byte every 2 s
+    Advance(seconds(2));
+    Data(rcv, snd, "x");
+    rcv += 1;
+    ExpectSegment(ACK, snd, rcv, 511, OurTsOpts());
+  }
+  Advance(seconds(1) - millis(10));  // 5 s after the response, less 10 ms
+  ExpectNothing();
+  Advance(millis(20));
+  ExpectSegment(FIN | ACK, snd, rcv, 511, OurTsOpts());
+  EXPECT_EQ(Counters().http_keepalive_timeouts, 1u);
+}
+
+TEST_F(HttpAppTest, WithoutKeepAliveTimeoutThereIsNoLingering) {
+  cfg.listeners[0].http_keepalive_timeout = 0;
+  Start(AppKind::http);
+  Established();
+  ExpectNothing();
+  const std::string post = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+  Data(kPeerIsn + 1, iss + 1, post);
+  ExpectSegment(FIN | PSH | ACK, iss + 1, kPeerIsn + 1 + L(post), 511, OurTsOpts(), make_http_response(0, false));
+  ExpectNothing();
 }
 
 // Malformed framing takes the bad-request path: no response, FIN, counted.
