@@ -244,6 +244,15 @@ void Engine::syn_sent_rcv(Tcb& t, Seg& s) {
     stats_.drops.count(DropReason::tcp_no_syn);
     return;
   }
+  // Linux tcp_rcv_synsent_state_process: a SYN without ACK is PAWS-checked
+  // against the ts_recent a tw_reuse carried over from the tuple's TIME_WAIT
+  // (0 otherwise: no check), so an old duplicate SYN of the previous
+  // connection cannot turn this one into a simultaneous open.
+  if (!has_ack && s.opts->has_timestamps && paws_reject(t, s)) [[unlikely]] {
+    ++stats_.counters.paws_rejected;
+    stats_.drops.count(DropReason::tcp_paws);
+    return;
+  }
   s.accepted = true;
   t.irs = s.seq;
   t.rcv_nxt = s.seq + 1;
@@ -416,7 +425,9 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
     if (!syn_received_ack(t, s)) return;
     established_now = true;
   }
-  bool ack_now = text_dropped;
+  // The crossed SYN-ACK of a simultaneous open, the only SYN that gets this
+  // far, is acknowledged (see crossed_synack()).
+  bool ack_now = text_dropped || (s.flags & SYN);
   if (!ack_rcv(t, s, ack_now)) return;  // dropped, or the Tcb ended (LAST_ACK, CLOSING)
 
   // sixth, URG: not supported (RFC 6093: the urgent mechanism is deprecated); ignored.
@@ -455,6 +466,7 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
       // through to its RCV_SHUTDOWN check and resets (RFC 1122 4.2.2.13,
       // TCPAbortOnData), <SEQ=SEG.ACK><CTL=RST>.
       ++stats_.counters.abort_on_data;
+      if (t.state == TcpState::CLOSE_WAIT) ++stats_.counters.estab_resets;  // tcp_set_state: EstabResets
       stats_.drops.count(DropReason::tcp_data_after_fin);
       emit_rst_for(t.key, *s.src_mac, s.ack, 0, RST);
       if (!t.has(tcb_flags::kOrphan)) app_on_reset(t);
@@ -510,8 +522,11 @@ void Engine::tcb_rcv(Tcb& t, Seg& s) {
 // handshake. Linux tcp_validate_incoming (6.10+, step 4, state TCP_SYN_RECV
 // with sk_socket): th->ack, seq + 1 == end_seq, seq + 1 == rcv_nxt and
 // ack_seq == snd_nxt pass; anything else is out of window or a challenge ACK.
-// tcp_rcv_state_process then consumes it without an ACK of its own: nothing
-// is sent unless the application has something (tcb_rcv's ack_now stays false).
+// tcp_rcv_state_process then hands it to tcp_data_queue (6.11+, c1668292689a
+// dropped the early consume), whose old-sequence path ACKs at once (with a
+// D-SACK there; a plain ACK here): RFC 9293 figure 7's last segment, which
+// the peer needs when our own SYN-ACK was lost. Data the application queued
+// carries that ACK instead.
 bool Engine::crossed_synack(const Tcb& t, const Seg& s) const {
   return t.state == TcpState::SYN_RECEIVED && !t.has(tcb_flags::kPassive) &&
          (s.flags & (SYN | ACK | RST)) == (SYN | ACK) && s.len == 1 && s.seq + 1 == t.rcv_nxt &&

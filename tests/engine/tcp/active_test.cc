@@ -126,10 +126,11 @@ TEST_F(ActiveTest, SimultaneousOpen) {
   o.tsecr = peer_ts;
   ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
   EXPECT_EQ(State(), TcpState::SYN_RECEIVED);
-  // Its SYN-ACK (to our SYN) completes the handshake, and we send nothing for
-  // it, as Linux (tcp_validate_incoming lets it through since 6.10,
-  // tcp_rcv_state_process consumes it): no round trip lost.
+  // Its SYN-ACK (to our SYN) completes the handshake at once and is ACKed, as
+  // Linux (tcp_validate_incoming lets it through since 6.10, tcp_data_queue
+  // ACKs it since 6.11): no round trip lost.
   Send({SYN | ACK, kPeerIsn, iss + 1, 65160, PeerSynAck()});
+  ExpectSegment(ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
   ExpectNothing();
   EXPECT_EQ(State(), TcpState::ESTABLISHED);
   // A peer that also sends the ACK of our SYN-ACK gets nothing either.

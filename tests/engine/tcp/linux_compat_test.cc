@@ -108,12 +108,13 @@ class LinuxCompatTest : public TcpTest {
 
 // ---------------------------------------------------------------- 1. simultaneous open
 
-TEST_F(LinuxCompatTest, CrossedSynAckCompletesTheHandshakeWithoutAnAck) {
+TEST_F(LinuxCompatTest, CrossedSynAckCompletesTheHandshakeWithAnAck) {
   CrossedSyns();
   Advance(millis(20));
-  // tcp_validate_incoming lets it through; tcp_rcv_state_process consumes it
-  // without an ACK (a Linux peer does the same with ours: no third segment).
+  // tcp_validate_incoming lets it through; tcp_data_queue (Linux 6.11+) ACKs
+  // it at once, as RFC 9293 figure 7's last segment.
   Send({SYN | ACK, kPeerIsn, iss + 1, 65160, PeerSynAckOpts()});
+  ExpectSegment(ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
   ExpectNothing();
   EXPECT_EQ(State(), TcpState::ESTABLISHED);
   const ConnInfo ci = Info();
@@ -393,6 +394,32 @@ TEST_F(LinuxCompatTest, TwReuseTakesTheTupleOneSecondAfterTheLastTimestamp) {
   Send({SYN | ACK, kPeerIsn + 500000, new_iss + 1, 65160, PeerSynAckOpts()});
   ExpectSegment(ACK, new_iss + 1, kPeerIsn + 500001, 511, OurTsOpts());
   EXPECT_EQ(State(), TcpState::ESTABLISHED);
+  ExpectInvariants();
+}
+
+// The reused tuple's ts_recent guards SYN_SENT: an old duplicate SYN of the
+// previous connection (older TSval) is dropped by PAWS, not taken for a
+// simultaneous open (tcp_rcv_synsent_state_process); a newer one is.
+TEST_F(LinuxCompatTest, TwReuseCarriesPawsIntoSynSent) {
+  cfg.tcp.tw_reuse = 1;
+  ClientTimeWait(40001);
+  const uint32_t old_snd_nxt = iss + 2, fin_ts = peer_ts;
+  Advance(seconds(1));
+  ASSERT_EQ(Connect(40001), ConnectResult::ok);
+  iss = old_snd_nxt + 65537;
+  TcpOptions syn = LinuxSynOpts(OurTs());
+  syn.tsecr = fin_ts;
+  ExpectSegment(SYN, iss, 0, 65408, syn);
+  Send({SYN, kPeerIsn - 1000, 0, 65160, LinuxSynOpts(fin_ts - 5)});
+  ExpectNothing();
+  EXPECT_EQ(State(), TcpState::SYN_SENT);
+  EXPECT_EQ(Counters().paws_rejected, 1u);
+  EXPECT_EQ(Drops(DropReason::tcp_paws), 1u);
+  Send({SYN, kPeerIsn + 900000, 0, 65160, LinuxSynOpts(fin_ts + 5)});
+  TcpOptions sa = LinuxSynOpts(OurTs());
+  sa.tsecr = fin_ts + 5;
+  ExpectSegment(SYN | ACK, iss, kPeerIsn + 900001, 65408, sa);
+  EXPECT_EQ(State(), TcpState::SYN_RECEIVED);
   ExpectInvariants();
 }
 
