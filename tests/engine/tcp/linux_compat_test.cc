@@ -504,20 +504,8 @@ class TwReuseLoopbackTest : public LinuxCompatTest {
   static constexpr Ipv4Addr kLoopIp = 0x7f000001;  // 127.0.0.1
 
   void SendLoop(const Seg& s) {
-    TcpSegmentSpec spec;
-    spec.eth_src = kPeerMac;
-    spec.eth_dst = kOurMac;
-    spec.ip_src = kPeerIp;
-    spec.ip_dst = kLoopIp;
-    spec.sport = kServerPort;
-    spec.dport = our_port;
-    spec.seq = s.seq;
-    spec.ack = s.ack;
-    spec.flags = s.flags;
-    spec.window = s.win;
-    spec.opts = s.opts;
-    std::vector<uint8_t> f(2048);
-    f.resize(build_tcp_frame(f.data(), f.size(), spec));
+    peer_port = kServerPort;  // the peer is the server this engine connects to
+    std::vector<uint8_t> f = Frame(s, kLoopIp);
     SendFrame(f);
   }
   ParsedFrame Pop(uint8_t flags) {

@@ -134,12 +134,13 @@ class TcpTest : public ::testing::Test {
   }
   FlowKey Key() const { return FlowKey{kPeerIp, kOurIp, peer_port, our_port}; }
 
-  std::vector<uint8_t> Frame(const Seg& s) const {
+  // our_ip: the engine's address the segment goes to (another configured one).
+  std::vector<uint8_t> Frame(const Seg& s, Ipv4Addr our_ip = kOurIp) const {
     TcpSegmentSpec spec;
     spec.eth_src = kPeerMac;
     spec.eth_dst = kOurMac;
     spec.ip_src = kPeerIp;
-    spec.ip_dst = kOurIp;
+    spec.ip_dst = our_ip;
     spec.sport = peer_port;
     spec.dport = our_port;
     spec.seq = s.seq;
