@@ -145,12 +145,15 @@ class Fuzzer {
   void open_one() {
     const Side c = chance(0.5) ? Side::a : Side::b;
     const auto port = [&] { return next_port_++; };
-    switch (rnd(6)) {
+    switch (rnd(8)) {
       case 0: connect(c, kDiscardPort, port(), AppKind::close, &hello_); break;
       case 1: connect(c, kHttpPort, port(), AppKind::discard, &get_); break;
       case 2: connect(c, kHttpPort, port(), AppKind::discard, &get_keepalive_); break;
       case 3: connect(c, kEchoPort, port(), AppKind::close, &hello_); break;
       case 4: connect(c, kClosePort, port(), AppKind::discard); break;
+      // Bodies: one that never ends (the server lingers for it), one chunked.
+      case 5: connect(c, kHttpPort, port(), AppKind::discard, &post_partial_); break;
+      case 6: connect(c, kHttpPort, port(), AppKind::discard, &post_chunked_); break;
       default: {  // simultaneous open, then simultaneous close
         const uint16_t pa = port(), pb = port();
         connect(Side::a, pb, pa, AppKind::close);
@@ -289,7 +292,8 @@ class Fuzzer {
     if (chance(0.35)) {
       const size_t n = chance(0.1) ? 1 + rnd(1400) : 1 + rnd(64);
       if (chance(0.3)) {
-        payload = chance(0.5) ? get_ : get_keepalive_;
+        const std::string* const kinds[] = {&get_, &get_keepalive_, &post_partial_, &post_chunked_};
+        payload = *kinds[rnd(4)];
         payload.resize(std::min(payload.size(), n));
       } else {
         payload.resize(n);
@@ -439,6 +443,9 @@ class Fuzzer {
   const std::string hello_ = "hello";
   const std::string get_ = "GET / HTTP/1.1\r\nHost: b\r\n\r\n";
   const std::string get_keepalive_ = "GET / HTTP/1.1\r\nHost: b\r\nConnection: keep-alive\r\n\r\n";
+  const std::string post_partial_ = "POST / HTTP/1.1\r\nHost: b\r\nContent-Length: 300\r\n\r\nname=value";
+  const std::string post_chunked_ =
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
 };
 
 TEST(Fuzz, RandomAndMutatedSegmentsInEveryState) {
