@@ -51,6 +51,7 @@ namespace {
 
 constexpr uint32_t kBatch = 20000;       // connections per benchmark iteration
 constexpr uint32_t kConcurrency = 256;   // connections in flight
+constexpr Nanos kStall = seconds(10);     // no connection closed for this long: the run failed
 constexpr Ipv4Addr kServerIp = ipv4(198, 19, 0, 2);
 constexpr Ipv4Addr kClientIp = ipv4(198, 19, 0, 1);
 constexpr uint16_t kPort = 80;
@@ -155,12 +156,23 @@ class Client {
  public:
   explicit Client(Rig& r) : r_(r), eng_(r.client_cfg, r.client_mac, std::random_device{}(), now()) {}
 
-  void run(uint64_t target) {
+  // False when no connection has closed for kStall: connections the server
+  // lost without a FIN or RST (a frame dropped by a full ring, retries
+  // exhausted) would otherwise hold their slots forever and the run never end.
+  bool run(uint64_t target) {
     const uint64_t goal = closed_total(eng_.stats()) + target;
     rte_mbuf* pkts[64];
     const ConnectOptions co{AppKind::discard, nullptr, 0, false};
+    uint64_t last_closed = closed_total(eng_.stats());
+    Nanos last_progress = now();
     while (closed_total(eng_.stats()) < goal) {
       const Nanos t = now();
+      if (closed_total(eng_.stats()) != last_closed) {
+        last_closed = closed_total(eng_.stats());
+        last_progress = t;
+      } else if (t - last_progress > kStall) {
+        return false;
+      }
       const uint16_t n = rte_eth_rx_burst(r_.client_port, 0, pkts, 64);
       for (uint16_t i = 0; i < n; ++i) {
         if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
@@ -184,8 +196,18 @@ class Client {
       take();
       flush();
     }
+    return true;
   }
   const EngineStats& stats() const { return eng_.stats(); }
+  std::string state_summary() const {
+    std::string o;
+    for (size_t i = 0; i < kTcpStateCount; ++i) {
+      const uint64_t n = eng_.stats().states[i];
+      if (n == 0 || i == state_index(TcpState::LISTEN)) continue;
+      o += std::string(state_name(static_cast<TcpState>(i))) + "=" + std::to_string(n) + " ";
+    }
+    return o;
+  }
 
  private:
   Nanos now() const { return r_.clock.to_nanos(rte_rdtsc()); }
@@ -240,8 +262,15 @@ void BM_TcptermServerCps(benchmark::State& state) {
     return;
   }
   static Client client(*g_rig);
-  client.run(kBatch);  // warm-up: tables, caches, TIME_WAIT population
-  for (auto _ : state) client.run(kBatch);
+  bool ok = client.run(kBatch);  // warm-up: tables, caches, TIME_WAIT population
+  for (auto _ : state) {
+    if (ok) ok = client.run(kBatch);
+  }
+  if (!ok) {
+    state.SkipWithError(("stalled: no connection closed for 10 s; client states: " +
+                         client.state_summary()).c_str());
+    return;
+  }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kBatch);
   WorkerSnapshot s;
   g_rig->slot.read(s);
