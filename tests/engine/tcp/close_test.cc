@@ -202,28 +202,23 @@ TEST_F(CloseTest, LastAckDuplicateFinIsAcked) {
 
 // Linux tcp_oow_rate_limited exempts segments with seq != end_seq: a FIN
 // retransmitted twice within invalid_ratelimit is re-ACKed both times.
-TEST_F(CloseTest, LastAckFinRetransmissionsAreNotRateLimited) {
-  LastAck();
-  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
-  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-  Advance(millis(100));
-  ExpectNothing();
-  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
-  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-  EXPECT_EQ(State(), TcpState::LAST_ACK);
-  EXPECT_EQ(Counters().oow_acks_limited, 0u);
-}
-
-TEST_F(CloseTest, ClosingFinRetransmissionsAreNotRateLimited) {
-  Closing();
-  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
-  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-  Advance(millis(100));
-  ExpectNothing();
-  Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
-  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-  EXPECT_EQ(State(), TcpState::CLOSING);
-  EXPECT_EQ(Counters().oow_acks_limited, 0u);
+TEST_F(CloseTest, LastAckAndClosingFinRetransmissionsAreNotRateLimited) {
+  for (const TcpState st : {TcpState::LAST_ACK, TcpState::CLOSING}) {
+    SCOPED_TRACE(std::string(state_name(st)));
+    peer_port = static_cast<uint16_t>(peer_port + 1);  // a fresh connection for each state
+    if (st == TcpState::LAST_ACK) LastAck(); else Closing();
+    const uint64_t limited = Counters().oow_acks_limited;
+    for (int i = 0; i < 2; ++i) {
+      if (i != 0) {
+        Advance(millis(100));
+        ExpectNothing();
+      }
+      Send({FIN | ACK, kPeerIsn + 1, iss + 1, 502, Ts(peer_ts, OurTs())});
+      ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
+    }
+    EXPECT_EQ(State(), st);
+    EXPECT_EQ(Counters().oow_acks_limited, limited);
+  }
 }
 
 // A spoofed out-of-window frame is answered to its sender, but does not

@@ -39,12 +39,7 @@ class LinuxCompatTest : public TcpTest {
     Start();
     peer_port = kServerPort;
     ASSERT_EQ(Connect(lport, app, with_request), ConnectResult::ok);
-    ASSERT_EQ(out.size(), 1u);
-    our_port = out.front().p.sport;
-    iss = out.front().p.seq;
-    ts_off = out.front().p.opts.tsval - NowMs();
-    ExpectSegment(SYN, iss, 0, 65408, LinuxSynOpts(OurTs()));
-    ASSERT_EQ(State(), TcpState::SYN_SENT);
+    TakeOurSyn();
   }
   // The peer's SYN crosses ours: SYN_RECEIVED, our SYN-ACK.
   void CrossedSyns(bool with_request = false) {
@@ -72,6 +67,11 @@ class LinuxCompatTest : public TcpTest {
   void ServerTimeWait() {
     Start(AppKind::close);
     Established();
+    CloseToTimeWait();
+  }
+  // Our FIN (the close application's, right after the handshake), its ACK,
+  // the peer's FIN and our last ACK.
+  void CloseToTimeWait() {
     ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
     Send({ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
     Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
@@ -93,11 +93,7 @@ class LinuxCompatTest : public TcpTest {
     ASSERT_EQ(Counters().syncookies_sent, 1u);
     ts_off = 0;
     Send({ACK, kPeerIsn + 1, iss + 1, 502, Ts(++peer_ts, cookie_ts)});
-    ExpectSegment(FIN | ACK, iss + 1, kPeerIsn + 1, 511, OurTsOpts());
-    Send({ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
-    Send({FIN | ACK, kPeerIsn + 1, iss + 2, 502, Ts(++peer_ts, OurTs())});
-    ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-    ASSERT_EQ(State(), TcpState::TIME_WAIT);
+    CloseToTimeWait();
   }
   ConnInfo Info() {
     ConnInfo ci;

@@ -79,7 +79,7 @@
 //   exact RST    Close.ClosingExactRstCloses, Close.ClosingRstAtFinSequenceIsAcceptedLikeLinux
 //   in-wnd RST   NEW Matrix.ClosingInWindowRstGetsChallengeAck
 //   SYN          Close.ClosingSynGetsChallengeAck
-//   duplicate    Close.ClosingDuplicateFinIsAcked, Close.ClosingFinRetransmissionsAreNotRateLimited
+//   duplicate    Close.ClosingDuplicateFinIsAcked, Close.LastAckAndClosingFinRetransmissionsAreNotRateLimited
 //   timer        Close.ClosingRetransmitsFin
 // LAST_ACK
 //   exits        Close.LastAckAckOfFinCloses, Close.LastAckRetransmitsFinThenGivesUp
@@ -87,7 +87,7 @@
 //                NEW Matrix.LastAckRstAtFinSequenceIsAcceptedLikeLinux
 //   in-wnd RST   NEW Matrix.LastAckInWindowRstGetsChallengeAck
 //   SYN          Close.LastAckSynGetsChallengeAck
-//   duplicate    Close.LastAckDuplicateFinIsAcked, Close.LastAckFinRetransmissionsAreNotRateLimited
+//   duplicate    Close.LastAckDuplicateFinIsAcked, Close.LastAckAndClosingFinRetransmissionsAreNotRateLimited
 //   timer        Close.LastAckRetransmitsFinThenGivesUp
 // TIME_WAIT
 //   exits        Close.TimeWaitExpiresAfterTwoMsl, Close.TimeWaitRstKillsIt,
@@ -127,6 +127,40 @@ class StateMatrixTest : public CloseStatesTest {
  protected:
   static constexpr uint16_t kServerPort = 8080;
 
+  // In the state the caller set up: an in-window RST (`flags`, SEG.SEQ
+  // kPeerIsn + 1000) gets exactly <SEQ=snd><ACK=rcv><CTL=ACK> and changes nothing;
+  // then `between` runs, then the exact RST at rcv (flags RST) ends the connection.
+  template <class Between>
+  void InWindowRstThenExactRst(uint8_t flags, uint32_t snd, uint32_t rcv, Between between) {
+    const TcpState st = State();
+    Send({flags, kPeerIsn + 1000, (flags & ACK) ? snd : 0, 0, NoOpts()});
+    ExpectSegment(ACK, snd, rcv, 511, OurTsOpts());
+    EXPECT_EQ(State(), st);
+    EXPECT_EQ(Counters().challenge_acks, 1u);
+    EXPECT_EQ(Drops(DropReason::tcp_rst_in_window), 1u);
+    between();
+    Send({RST, rcv, 0, 0, NoOpts()});
+    ExpectNothing();
+    ExpectGone();
+  }
+
+  // A half-open connection from port 40001 fills what cfg leaves room for
+  // (the SYN queue, or the flow table); a SYN from 40002 then gets the exact
+  // cookie SYN-ACK (Linux SYN options: wscale 7, SACK). Sets iss and cookie_tsval.
+  void CookieSynBehindAHalfOpenOne() {
+    Start(AppKind::discard);
+    peer_port = 40001;
+    SynReceived();
+    peer_port = 40002;
+    Send({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
+    ASSERT_EQ(out.size(), 1u);
+    iss = out.front().p.seq;
+    cookie_tsval = SynCookies::ts_encode(NowMs(), 7, true, false) + ts_off;
+    TcpOptions o = LinuxSynOpts(cookie_tsval);
+    o.tsecr = peer_ts;
+    ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+  }
+
   // connect() to the peer's port 8080 (as active_test.cc's fixture): our SYN.
   void SynSent() {
     cfg.listeners.clear();
@@ -137,12 +171,7 @@ class StateMatrixTest : public CloseStatesTest {
     TxFrames tx = Tx();
     ASSERT_EQ(eng->connect(kPeerIp, kServerPort, 0, kPeerMac, o, now, tx), ConnectResult::ok);
     Collect(tx);
-    ASSERT_EQ(out.size(), 1u);
-    our_port = out.front().p.sport;
-    iss = out.front().p.seq;
-    ts_off = out.front().p.opts.tsval - NowMs();
-    ExpectSegment(SYN, iss, 0, 65408, LinuxSynOpts(OurTs()));
-    ASSERT_EQ(State(), TcpState::SYN_SENT);
+    TakeOurSyn();
   }
 
   // A fresh engine at `made` with syncookies=2 (always cookies), a Linux SYN,
@@ -287,17 +316,7 @@ TEST_F(StateMatrixTest, CookieAfterSynQueueOverflowIsValidToTheSameEdge) {
     peer_ts = 5000;
     cfg.tcp.max_syn_backlog = 1;
     cfg.tcp.synack_retries = 0;  // the half-open one leaves silently after 1 s
-    Start(AppKind::discard);
-    peer_port = 40001;
-    SynReceived();
-    peer_port = 40002;
-    Send({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
-    ASSERT_EQ(out.size(), 1u);
-    iss = out.front().p.seq;
-    cookie_tsval = SynCookies::ts_encode(NowMs(), 7, true, false) + ts_off;
-    TcpOptions o = LinuxSynOpts(cookie_tsval);
-    o.tsecr = peer_ts;
-    ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+    CookieSynBehindAHalfOpenOne();
     EXPECT_EQ(Counters().syncookies_sent, 1u);
     Advance(seconds(1) + millis(5));
     ExpectNothing();
@@ -344,53 +363,26 @@ TEST_F(StateMatrixTest, SynSentRstWithUnacceptableAckIsDropped) {
 
 TEST_F(StateMatrixTest, FinWait2InWindowRstGetsChallengeAck) {
   FinWait2();
-  Send({RST, kPeerIsn + 1000, 0, 0, NoOpts()});
-  ExpectSegment(ACK, iss + 2, kPeerIsn + 1, 511, OurTsOpts());
-  EXPECT_EQ(State(), TcpState::FIN_WAIT_2);
-  EXPECT_EQ(Counters().challenge_acks, 1u);
-  EXPECT_EQ(Drops(DropReason::tcp_rst_in_window), 1u);
-  Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});
-  ExpectNothing();
-  ExpectGone();
+  InWindowRstThenExactRst(RST, iss + 2, kPeerIsn + 1, [] {});
 }
 
 TEST_F(StateMatrixTest, CloseWaitInWindowRstGetsChallengeAck) {
   CloseWait();
-  Send({RST, kPeerIsn + 1000, 0, 0, NoOpts()});
-  ExpectSegment(ACK, iss + 1, kPeerIsn + 2, 511, OurTsOpts());
-  EXPECT_EQ(State(), TcpState::CLOSE_WAIT);
-  EXPECT_EQ(Counters().challenge_acks, 1u);
-  EXPECT_EQ(Drops(DropReason::tcp_rst_in_window), 1u);
-  EXPECT_EQ(Counters().estab_resets, 0u);
-  EXPECT_EQ(eng->accept_queue_length(kPort), 1u);  // still waiting for the application
-  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
-  ExpectNothing();
-  ExpectGone();
+  InWindowRstThenExactRst(RST, iss + 1, kPeerIsn + 2, [&] {
+    EXPECT_EQ(Counters().estab_resets, 0u);
+    EXPECT_EQ(eng->accept_queue_length(kPort), 1u);  // still waiting for the application
+  });
   EXPECT_EQ(eng->accept_queue_length(kPort), 0u);
 }
 
 TEST_F(StateMatrixTest, ClosingInWindowRstGetsChallengeAck) {
   Closing();
-  Send({RST, kPeerIsn + 1000, 0, 0, NoOpts()});
-  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-  EXPECT_EQ(State(), TcpState::CLOSING);
-  EXPECT_EQ(Counters().challenge_acks, 1u);
-  EXPECT_EQ(Drops(DropReason::tcp_rst_in_window), 1u);
-  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
-  ExpectNothing();
-  ExpectGone();
+  InWindowRstThenExactRst(RST, iss + 2, kPeerIsn + 2, [] {});
 }
 
 TEST_F(StateMatrixTest, LastAckInWindowRstGetsChallengeAck) {
   LastAck();
-  Send({RST | ACK, kPeerIsn + 1000, iss + 2, 0, NoOpts()});
-  ExpectSegment(ACK, iss + 2, kPeerIsn + 2, 511, OurTsOpts());
-  EXPECT_EQ(State(), TcpState::LAST_ACK);
-  EXPECT_EQ(Counters().challenge_acks, 1u);
-  EXPECT_EQ(Drops(DropReason::tcp_rst_in_window), 1u);
-  Send({RST, kPeerIsn + 2, 0, 0, NoOpts()});
-  ExpectNothing();
-  ExpectGone();
+  InWindowRstThenExactRst(RST | ACK, iss + 2, kPeerIsn + 2, [] {});
 }
 
 // Linux tcp_reset_check: after the peer's FIN (CLOSE_WAIT, LAST_ACK, CLOSING)
@@ -600,17 +592,8 @@ TEST_F(StateMatrixTest, TimeWaitRestartKeepsEveryRecordsOwnExpiry) {
 // listener, so a cookie sent because the flow table was full is honoured.
 TEST_F(StateMatrixTest, CookieSentForAFullFlowTableIsAccepted) {
   cfg.engine.max_connections = 1;
-  Start(AppKind::discard);
-  peer_port = 40001;
-  SynReceived();
-  peer_port = 40002;
-  Send({SYN, kPeerIsn, 0, 64240, LinuxSynOpts(peer_ts)});
-  ASSERT_EQ(out.size(), 1u);
-  iss = out.front().p.seq;
-  const uint32_t cookie_ts = SynCookies::ts_encode(NowMs(), 7, true, false) + ts_off;
-  TcpOptions o = LinuxSynOpts(cookie_ts);
-  o.tsecr = peer_ts;
-  ExpectSegment(SYN | ACK, iss, kPeerIsn + 1, 65408, o);
+  CookieSynBehindAHalfOpenOne();
+  const uint32_t cookie_ts = cookie_tsval;
   EXPECT_EQ(Counters().flow_table_full, 1u);
   peer_port = 40001;
   Send({RST, kPeerIsn + 1, 0, 0, NoOpts()});

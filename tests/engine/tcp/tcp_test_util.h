@@ -132,6 +132,16 @@ class TcpTest : public ::testing::Test {
       out.push_back(std::move(f));
     }
   }
+  // Our active open's SYN, the only frame out: learns our_port, iss and
+  // ts_off from it, checks it exactly (Linux's SYN options) and SYN_SENT.
+  void TakeOurSyn() {
+    ASSERT_EQ(out.size(), 1u);
+    our_port = out.front().p.sport;
+    iss = out.front().p.seq;
+    ts_off = out.front().p.opts.tsval - NowMs();
+    ExpectSegment(SYN, iss, 0, 65408, LinuxSynOpts(OurTs()));
+    ASSERT_EQ(eng->state_of(Key()), TcpState::SYN_SENT);
+  }
   FlowKey Key() const { return FlowKey{kPeerIp, kOurIp, peer_port, our_port}; }
 
   // our_ip: the engine's address the segment goes to (another configured one).
